@@ -1,0 +1,39 @@
+# Every set-up step the project needs lives here: a fresh machine needs only
+# `make demo` or `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: install test lint format demo bench clean
+
+$(STAMP): pyproject.toml setup.cfg
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[data,test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: install
+	$(VENV)/bin/ruff check applied_ml tests tutorials benchmarks
+	$(VENV)/bin/ruff format --check applied_ml tests tutorials benchmarks
+
+format: install
+	$(VENV)/bin/ruff check --fix applied_ml tests tutorials benchmarks
+	$(VENV)/bin/ruff format applied_ml tests tutorials benchmarks
+
+test: lint
+	$(PY) -m pytest
+
+demo: install
+	$(PY) tutorials/penguins.py
+
+bench: install
+	$(PY) -m pip install --quiet --no-deps "scikeras==0.13.0"
+	$(PY) benchmarks/tabular_quality.py
+	$(PY) benchmarks/tabular_speed.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

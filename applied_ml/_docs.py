@@ -1,0 +1,90 @@
+"""Docstring sections shared by several estimators (kept in one place)."""
+
+TRAINING_PARAMETERS = """\
+    optimizer : {"adam", "adamw", "sgd", "momentum", "rmsprop", "adagrad", "ftrl"}, \
+default="adam"
+        Optimizer name.
+    learning_rate : float, default=0.01
+        Optimizer step size.
+    epochs : int, default=200
+        Maximum passes over the training data.
+    max_steps : int, optional
+        Train for this many optimizer steps in total instead of ``epochs``.
+    batch_size : int, default=32
+        Samples per gradient step (global batch under a distribution strategy).
+    early_stopping : bool, default=True
+        Stop when the validation loss has not improved for ``patience``
+        epochs and restore the best weights.
+    patience : int, default=10
+        Epochs without improvement before early stopping.
+    validation_fraction : float, default=0.1
+        Share of the training data held out for validation (stratified for
+        classifiers); 0 disables the split."""
+
+RUN_PARAMETERS = """\
+    warm_start : bool, default=False
+        Continue training the fitted model on the next ``fit`` call.
+    checkpoint_dir : str, optional
+        Folder for ``keras.callbacks.BackupAndRestore``: an interrupted fit
+        restarted with the same arguments continues from its last epoch.
+    callbacks : tuple of keras.callbacks.Callback, optional
+        Extra Keras callbacks for ``fit``.
+    strategy : {"auto", "mirrored", "one_device"} or tf.distribute.Strategy, \
+default="auto"
+        Distribution strategy to build and train under.
+    random_state : int, RandomState instance or None, default=None
+        Seed for weights, shuffling and the validation split; an int makes
+        ``fit`` reproducible on CPU.
+    verbose : {0, 1, 2}, default=0
+        0 is silent, 1 shows Keras' progress bar, 2 one line per epoch."""
+
+TABULAR_PARAMETERS = """\
+    features : list of feature specs, optional
+        ``NumericFeature``, ``BucketizedFeature``, ``CategoricalFeature``,
+        ``CrossedFeature`` and ``PassthroughFeature`` objects. When None, every
+        column is used: numeric and boolean columns as ``NumericFeature``,
+        others as ``CategoricalFeature``.
+    model : {"linear", "dnn", "wide_deep"}, default="dnn"
+        A linear model, a feed-forward network, or both summed (wide part:
+        one-hot categories and crosses; deep part: numbers and embeddings).
+    hidden_units : tuple of int, default=(64, 32)
+        Hidden layer widths (``"dnn"``, ``"wide_deep"``).
+    activation : str, default="relu"
+        Hidden-layer activation.
+    dropout : float, default=0.0
+        Dropout rate after each hidden layer.
+    batch_norm : bool, default=False
+        Batch normalization in each hidden layer.
+    l1 : float, default=0.0
+        L1 regularization, applied as a proximal step so weights become
+        exactly zero.
+    l2 : float, default=0.0
+        L2 regularization of all kernels."""
+
+FITTED_ATTRIBUTES = """\
+    model_ : keras.Model
+        The trained Keras model (raw columns in).
+    history_ : dict
+        Per-epoch training (and validation) loss and metrics.
+    n_iter_ : int
+        Number of epochs run.
+    feature_specs_ : tuple
+        Feature specs used (inferred ones when ``features`` is None).
+    input_columns_ : list of dict
+        Each raw column used: its name, model input name and kind.
+    meta_ : dict
+        What the model builder learned from the training data.
+    n_features_in_ : int
+        Number of columns seen in ``fit``.
+    feature_names_in_ : ndarray
+        Column names seen in ``fit`` (DataFrames with string column names)."""
+
+
+def fill(doc: str) -> str:
+    """Insert the shared sections into a docstring template."""
+    return doc.format(
+        training=TRAINING_PARAMETERS,
+        run=RUN_PARAMETERS,
+        tabular=TABULAR_PARAMETERS,
+        fitted=FITTED_ATTRIBUTES,
+    )

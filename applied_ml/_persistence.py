@@ -1,0 +1,127 @@
+"""Estimator state as JSON (for ``.keras`` archives) and models as bytes.
+
+``save``/``load`` must not unpickle anything, so an estimator's parameters and
+learned attributes are written as tagged JSON: arrays, tuples, dicts with
+non-string keys and the package's own value classes (feature specs) each get
+a tag, and loading only ever constructs classes registered here.
+"""
+
+import dataclasses
+import json
+import os
+import tempfile
+import warnings
+
+import keras
+import numpy as np
+
+STATE_FILE = "applied_ml.json"
+_VALUE_CLASSES: dict[str, type] = {}
+
+
+def register_value_class(cls: type) -> type:
+    """Allow instances of dataclass ``cls`` in saved estimator state."""
+    _VALUE_CLASSES[cls.__name__] = cls
+    return cls
+
+
+def model_to_bytes(model: keras.Model) -> bytes:
+    """Serialize a Keras model to the bytes of a ``.keras`` archive."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.keras")
+        model.save(path)
+        with open(path, "rb") as f:
+            return f.read()
+
+
+def model_from_bytes(data: bytes) -> keras.Model:
+    """Inverse of :func:`model_to_bytes` (safe mode: no arbitrary code)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.keras")
+        with open(path, "wb") as f:
+            f.write(data)
+        return keras.saving.load_model(path, safe_mode=True)
+
+
+def _encode(value):
+    if isinstance(value, np.ndarray):
+        dtype = "object" if value.dtype == object else value.dtype.str
+        return {"__ndarray__": _encode(value.tolist()), "dtype": dtype}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return {"__tuple__": [_encode(v) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        if all(isinstance(k, str) for k in value):
+            return {k: _encode(v) for k, v in value.items()}
+        return {"__items__": [[_encode(k), _encode(v)] for k, v in value.items()]}
+    if dataclasses.is_dataclass(value) and type(value).__name__ in _VALUE_CLASSES:
+        fields = {
+            f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)
+        }
+        return {"__value__": type(value).__name__, "fields": fields}
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise TypeError(f"Cannot save a value of type {type(value).__name__}: {value!r}")
+
+
+def _decode(value):
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "__ndarray__" in value:
+        return np.array(_decode(value["__ndarray__"]), dtype=np.dtype(value["dtype"]))
+    if "__tuple__" in value:
+        return tuple(_decode(v) for v in value["__tuple__"])
+    if "__items__" in value:
+        return {_decode(k): _decode(v) for k, v in value["__items__"]}
+    if "__value__" in value:
+        cls = _VALUE_CLASSES.get(value["__value__"])
+        if cls is None:
+            raise ValueError(
+                f"Unknown value class in saved state: {value['__value__']!r}"
+            )
+        return cls(**{k: _decode(v) for k, v in value["fields"].items()})
+    return {k: _decode(v) for k, v in value.items()}
+
+
+def dump_state(estimator) -> str:
+    """JSON text of an estimator's class, parameters and learned attributes."""
+    params = estimator.get_params(deep=False)
+    for name in ("strategy", "callbacks"):
+        value = params.get(name)
+        if value is not None and not isinstance(value, str):
+            warnings.warn(
+                f"`{name}` holds live objects that a .keras archive cannot store; "
+                f"the saved {type(estimator).__name__} gets the default instead.",
+                UserWarning,
+                stacklevel=3,
+            )
+            params[name] = "auto" if name == "strategy" else None
+    attributes = {
+        k: v
+        for k, v in vars(estimator).items()
+        if k.endswith("_") and not k.startswith("_") and k != "model_"
+    }
+    state = {
+        "class": type(estimator).__name__,
+        "params": _encode(params),
+        "attributes": _encode(attributes),
+    }
+    return json.dumps(state)
+
+
+def restore_state(state: dict):
+    """Rebuild an (unfitted-model) estimator from :func:`dump_state` output."""
+    import applied_ml
+
+    name = state.get("class")
+    if name not in applied_ml.__all__:
+        raise ValueError(f"Unknown applied_ml estimator in saved state: {name!r}")
+    estimator = getattr(applied_ml, name)(**_decode(state["params"]))
+    for key, value in _decode(state["attributes"]).items():
+        setattr(estimator, key, value)
+    return estimator

@@ -1,0 +1,73 @@
+"""SavedModel export with a ``serving_default`` signature over raw inputs.
+
+The exported folder needs only TensorFlow to serve: preprocessing is part of
+the graph, and outputs are named (``probabilities``/``labels``,
+``predictions``...). Folders follow TensorFlow Serving's layout,
+``<model folder>/<integer version>/``.
+"""
+
+import os
+
+import keras
+import tensorflow as tf
+
+DEFAULT_ROOT = "saved_models"
+
+
+def next_version(folder: str | os.PathLike) -> int:
+    """One more than the highest integer sub-folder of ``folder`` (1 if none)."""
+    if not os.path.isdir(folder):
+        return 1
+    versions = [int(n) for n in os.listdir(folder) if n.isdigit()]
+    return max(versions, default=0) + 1
+
+
+def export_saved_model(estimator, path=None, version=None) -> str:
+    """Write ``estimator``'s serving SavedModel; see ``KerasEstimator.export``."""
+    folder = os.fspath(path) if path is not None else None
+    if folder is None:
+        folder = os.path.join(DEFAULT_ROOT, type(estimator).__name__.lower())
+    if version is None:
+        version = next_version(folder)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        raise ValueError(
+            "`version` must be a non-negative integer or None. "
+            f"Received: version={version!r}"
+        )
+    target = os.path.join(folder, str(version))
+    if os.path.exists(target):
+        raise FileExistsError(
+            f"{target!r} already exists; pick another `version` or leave it None "
+            "to write the next one."
+        )
+    archive = keras.export.ExportArchive()
+    archive.track(estimator.model_)
+    archive.add_endpoint(
+        name="serving_default",
+        fn=estimator._serving_function(),
+        input_signature=[estimator._serving_signature()],
+    )
+    archive.write_out(target, verbose=False)
+    return target
+
+
+def load_serving(path: str | os.PathLike):
+    """Load an exported SavedModel (a thin ``tf.saved_model.load``).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A version folder written by ``export``.
+
+    Returns
+    -------
+    object
+        The loaded SavedModel; call ``.signatures["serving_default"]`` with
+        one keyword argument per raw input.
+
+    Examples
+    --------
+    >>> from applied_ml.export import load_serving  # doctest: +SKIP
+    >>> serve = load_serving("saved_models/penguins/1").signatures["serving_default"]
+    """
+    return tf.saved_model.load(os.fspath(path))

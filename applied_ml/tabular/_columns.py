@@ -1,0 +1,198 @@
+"""From user tables (DataFrame, array) to named, typed, validated columns."""
+
+import difflib
+import re
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import validate_data
+
+from applied_ml.tabular.features import (
+    FEATURE_TYPES,
+    BucketizedFeature,
+    CategoricalFeature,
+    CrossedFeature,
+    NumericFeature,
+    PassthroughFeature,
+)
+
+NUMERIC, STRING = "numeric", "string"
+
+
+def is_dataframe(X) -> bool:
+    return isinstance(X, pd.DataFrame)
+
+
+def raw_columns(estimator, X, *, reset: bool) -> dict[str, np.ndarray]:
+    """Validate ``X`` against what ``estimator`` saw in fit; columns by name.
+
+    Sets ``n_features_in_``/``feature_names_in_`` when ``reset``. Arrays get
+    the names ``x0, x1, ...``; a DataFrame keeps its column names.
+    """
+    if is_dataframe(X):
+        if X.shape[0] == 0 or X.shape[1] == 0:
+            raise ValueError(
+                f"Found array with {X.shape[0]} sample(s) and {X.shape[1]} "
+                f"feature(s) (shape={X.shape}) while a minimum of 1 is required."
+            )
+        validate_data(estimator, X, skip_check_array=True, reset=reset)
+        values = [X.iloc[:, i].to_numpy() for i in range(X.shape[1])]
+    else:
+        X = validate_data(
+            estimator, X, reset=reset, dtype=None, ensure_all_finite=False
+        )
+        values = [X[:, i] for i in range(X.shape[1])]
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is None:
+        names = [f"x{i}" for i in range(len(values))]
+    return dict(zip([str(n) for n in names], values, strict=True))
+
+
+def _is_missing(values: np.ndarray) -> np.ndarray:
+    return pd.isna(values) if values.dtype == object else np.isnan(values)
+
+
+def infer_kind(values: np.ndarray) -> str:
+    """NUMERIC for numbers and booleans, STRING for anything else."""
+    if values.dtype.kind in "biuf":
+        return NUMERIC
+    if values.dtype.kind != "O" and not isinstance(
+        values.dtype, pd.api.extensions.ExtensionDtype
+    ):
+        return STRING
+    present = [v for v in values if not pd.isna(v)]
+    numeric = all(
+        isinstance(v, int | float | np.number | bool | np.bool_) for v in present
+    )
+    return NUMERIC if numeric and present else STRING
+
+
+def to_numeric(name: str, values: np.ndarray, *, allow_missing: bool) -> np.ndarray:
+    """Float column of shape (n, 1), with clear errors for bad values."""
+    try:
+        if values.dtype.kind in "biuf":
+            out = values.astype("float64")
+        else:
+            out = pd.to_numeric(pd.Series(values, dtype=object), errors="raise")
+            out = out.to_numpy(dtype="float64", na_value=np.nan)
+    except (ValueError, TypeError) as err:
+        bad = next(v for v in values if _not_a_number(v))
+        raise ValueError(
+            f"Column {name!r} must hold numbers (it was numeric in fit). "
+            f"Received a value of {bad!r}."
+        ) from err
+    if np.isinf(out).any():
+        raise ValueError(
+            f"Column {name!r} contains infinite values; replace them with finite "
+            "numbers or NaN (missing)."
+        )
+    if not allow_missing and np.isnan(out).any():
+        raise ValueError(
+            f"Column {name!r} contains missing values (NaN) but its feature has no "
+            "imputation; use NumericFeature(..., impute=True) or fill them first."
+        )
+    return out.reshape(-1, 1)
+
+
+def _not_a_number(value) -> bool:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return False
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return True
+    return isinstance(value, str)
+
+
+def _format(value) -> str:
+    if pd.isna(value):
+        return ""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def to_strings(values: np.ndarray) -> np.ndarray:
+    """Object column of shape (n, 1) of str; missing values become ''."""
+    return np.array([_format(v) for v in values], dtype=object).reshape(-1, 1)
+
+
+def input_name(column: str, taken: set) -> str:
+    """A SavedModel-safe input name for ``column``, unique within ``taken``."""
+    name = re.sub(r"[^A-Za-z0-9_.\-]", "_", column)
+    if not re.match(r"[A-Za-z]", name):
+        name = f"x_{name}"
+    candidate, i = name, 1
+    while candidate in taken:
+        candidate, i = f"{name}_{i}", i + 1
+    taken.add(candidate)
+    return candidate
+
+
+def resolve_specs(features, columns: dict[str, np.ndarray]) -> tuple:
+    """The feature specs to use: ``features`` checked, or inferred from dtypes."""
+    if features is None:
+        return tuple(
+            NumericFeature(name)
+            if infer_kind(v) == NUMERIC
+            else CategoricalFeature(name)
+            for name, v in columns.items()
+        )
+    if isinstance(features, FEATURE_TYPES) or not isinstance(features, list | tuple):
+        raise TypeError(
+            "`features` must be None or a list of feature specs (NumericFeature, "
+            f"CategoricalFeature, ...). Received: features={features!r}"
+        )
+    if not features:
+        raise ValueError(
+            "`features` must name at least one feature. Received: features=[]"
+        )
+    seen = set()
+    for spec in features:
+        if not isinstance(spec, FEATURE_TYPES):
+            raise TypeError(
+                "Every entry of `features` must be a feature spec such as "
+                f"NumericFeature('age'). Received: {spec!r}"
+            )
+        for name in spec.names if isinstance(spec, CrossedFeature) else (spec.name,):
+            if name not in columns:
+                close = difflib.get_close_matches(name, list(columns), n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise ValueError(
+                    f"Feature {spec!r} names column {name!r}, which is not in X. "
+                    f"Columns of X: {list(columns)}.{hint}"
+                )
+        key = (type(spec).__name__, spec.name)
+        if key in seen:
+            raise ValueError(f"`features` lists {spec!r} twice.")
+        seen.add(key)
+    return tuple(features)
+
+
+def column_kinds(specs, columns: dict[str, np.ndarray]) -> dict[str, str]:
+    """How each used column is read (NUMERIC or STRING), checked for conflicts."""
+    kinds: dict[str, str] = {}
+
+    def claim(name, kind, spec):
+        if kinds.get(name, kind) != kind:
+            raise ValueError(
+                f"Column {name!r} is used both as a number and as a category "
+                f"(by {spec!r}); give it one role."
+            )
+        kinds[name] = kind
+
+    for spec in specs:
+        if isinstance(spec, CategoricalFeature):
+            claim(spec.name, STRING, spec)
+        elif isinstance(spec, NumericFeature | BucketizedFeature | PassthroughFeature):
+            if infer_kind(columns[spec.name]) == STRING:
+                raise ValueError(
+                    f"{type(spec).__name__} needs numbers, but column {spec.name!r} "
+                    "holds text; use CategoricalFeature for it."
+                )
+            claim(spec.name, NUMERIC, spec)
+    for spec in specs:
+        if isinstance(spec, CrossedFeature):
+            for name in spec.names:
+                kinds.setdefault(name, infer_kind(columns[name]))
+    return kinds

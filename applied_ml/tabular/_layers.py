@@ -1,0 +1,138 @@
+"""Keras layers and constraints the tabular models are built from."""
+
+import keras
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable(package="applied_ml")
+class NumericTransform(keras.layers.Layer):
+    """Impute, clip, log-scale and standardize a numeric column.
+
+    Missing values (NaN) are replaced by ``fill_value`` (in raw units) before
+    the other steps; with ``indicator=True`` a 0/1 missing flag is appended.
+    """
+
+    def __init__(
+        self,
+        fill_value=0.0,
+        center=0.0,
+        scale=1.0,
+        clip=None,
+        log=False,
+        indicator=False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.fill_value = float(fill_value)
+        self.center = float(center)
+        self.scale = float(scale)
+        self.clip = None if clip is None else [float(c) for c in clip]
+        self.log = bool(log)
+        self.indicator = bool(indicator)
+
+    def call(self, x):
+        x = tf.cast(x, "float32")
+        missing = tf.math.is_nan(x)
+        v = tf.where(missing, tf.constant(self.fill_value, "float32"), x)
+        if self.clip is not None:
+            v = tf.clip_by_value(v, self.clip[0], self.clip[1])
+        if self.log:
+            v = tf.sign(v) * tf.math.log1p(tf.abs(v))
+        v = (v - self.center) / self.scale
+        if self.indicator:
+            v = tf.concat([v, tf.cast(missing, "float32")], axis=-1)
+        return v
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], 2 if self.indicator else 1)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            fill_value=self.fill_value,
+            center=self.center,
+            scale=self.scale,
+            clip=self.clip,
+            log=self.log,
+            indicator=self.indicator,
+        )
+        return config
+
+
+def _bucketize(x, boundaries):
+    x = tf.cast(x, "float32")
+    index = tf.raw_ops.Bucketize(input=x, boundaries=boundaries)
+    index = tf.where(tf.math.is_nan(x), len(boundaries) + 1, index)
+    return tf.cast(index, "int64")
+
+
+@keras.saving.register_keras_serializable(package="applied_ml")
+class Bucketize(keras.layers.Layer):
+    """Bucket index of a numeric column; NaN gets the last bucket.
+
+    Indices run from 0 to ``len(boundaries)``, and ``len(boundaries) + 1`` is
+    the missing bucket, so there are ``len(boundaries) + 2`` buckets.
+    """
+
+    def __init__(self, boundaries=(), **kwargs):
+        super().__init__(**kwargs)
+        self.boundaries = [float(b) for b in boundaries]
+
+    def call(self, x):
+        return _bucketize(x, self.boundaries)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "boundaries": self.boundaries}
+
+
+@keras.saving.register_keras_serializable(package="applied_ml")
+class HashedCross(keras.layers.Layer):
+    """Hash the joint value of several columns into ``num_bins`` buckets.
+
+    ``part_boundaries`` has one entry per input: None for a string column,
+    or the bucket boundaries for a numeric one.
+    """
+
+    def __init__(self, num_bins=1000, part_boundaries=(), **kwargs):
+        super().__init__(**kwargs)
+        self.num_bins = int(num_bins)
+        self.part_boundaries = [
+            None if b is None else [float(v) for v in b] for b in part_boundaries
+        ]
+
+    def call(self, inputs):
+        parts = [
+            x if b is None else tf.strings.as_string(_bucketize(x, b))
+            for x, b in zip(inputs, self.part_boundaries, strict=True)
+        ]
+        joined = tf.strings.join(parts, separator="\x1f")
+        return tf.strings.to_hash_bucket_fast(joined, self.num_bins)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(num_bins=self.num_bins, part_boundaries=self.part_boundaries)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="applied_ml")
+class SoftThreshold(keras.constraints.Constraint):
+    """Proximal step of L1 regularization: shrink weights toward 0 by ``threshold``.
+
+    Applied after every optimizer update, this sets small weights exactly to
+    zero, which an L1 penalty added to the loss never does with gradient steps.
+    """
+
+    def __init__(self, threshold=0.0):
+        self.threshold = float(threshold)
+
+    def __call__(self, w):
+        return tf.sign(w) * tf.nn.relu(tf.abs(w) - self.threshold)
+
+    def get_config(self):
+        return {"threshold": self.threshold}

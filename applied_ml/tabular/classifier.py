@@ -1,0 +1,368 @@
+"""TabularClassifier: binary, multiclass and multilabel classification of tables."""
+
+import numpy as np
+import tensorflow as tf
+from sklearn.base import ClassifierMixin
+from sklearn.metrics import precision_recall_curve
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from applied_ml import metrics
+from applied_ml._docs import fill
+from applied_ml._validation import check_number
+from applied_ml.tabular._estimator import TabularEstimator
+
+
+class TabularClassifier(ClassifierMixin, TabularEstimator):
+    __doc__ = fill(
+        """Classifier of tabular data with feature columns, as a Keras model.
+
+    The model takes raw columns (numbers, strings, missing values): every
+    preprocessing step (scaling, imputation, bucketizing, vocabulary lookup,
+    hashing, crosses, embeddings) is a Keras layer learned in ``fit``, so the
+    exported SavedModel serves raw rows.
+
+    Parameters
+    ----------
+{tabular}
+    threshold : float or "auto", default=0.5
+        Decision threshold on the positive-class probability (binary) or on
+        each label's probability (multilabel). ``"auto"`` (binary only) picks
+        the threshold that maximizes F1 on the validation split.
+{training}
+    class_weight : dict, "balanced" or None, default=None
+        Weights per class label, multiplied into the sample weights.
+{run}
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        Class labels (multilabel: label indices).
+    threshold_ : float
+        Decision threshold in use.
+{fitted}
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from applied_ml import TabularClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    >>> clf = TabularClassifier(random_state=0).fit(X, y)  # doctest: +SKIP
+    >>> clf.predict_proba(X.iloc[:2]).shape  # doctest: +SKIP
+    (2, 2)
+    """
+    )
+
+    def __init__(
+        self,
+        *,
+        features=None,
+        model="dnn",
+        hidden_units=(64, 32),
+        activation="relu",
+        dropout=0.0,
+        batch_norm=False,
+        l1=0.0,
+        l2=0.0,
+        threshold=0.5,
+        optimizer="adam",
+        learning_rate=0.01,
+        epochs=200,
+        max_steps=None,
+        batch_size=32,
+        early_stopping=True,
+        patience=10,
+        validation_fraction=0.1,
+        class_weight=None,
+        warm_start=False,
+        checkpoint_dir=None,
+        callbacks=None,
+        strategy="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.features = features
+        self.model = model
+        self.hidden_units = hidden_units
+        self.activation = activation
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.l1 = l1
+        self.l2 = l2
+        self.threshold = threshold
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.max_steps = max_steps
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.checkpoint_dir = checkpoint_dir
+        self.callbacks = callbacks
+        self.strategy = strategy
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.threshold != "auto":
+            check_number("threshold", self.threshold, low=0, high=1)
+        if self.threshold == "auto" and self.validation_fraction == 0:
+            raise ValueError(
+                "`threshold='auto'` tunes the threshold on the validation split; "
+                "set `validation_fraction` above 0. "
+                f"Received: validation_fraction={self.validation_fraction!r}"
+            )
+        cw = self.class_weight
+        if cw is not None and cw != "balanced" and not isinstance(cw, dict):
+            raise ValueError(
+                "`class_weight` must be None, 'balanced' or a dict mapping class "
+                f"labels to weights. Received: class_weight={cw!r}"
+            )
+
+    # ---------------------------------------------------------------- targets
+    def _prepare_targets(self, y, *, reset: bool) -> np.ndarray:
+        y = np.asarray(y) if not hasattr(y, "to_numpy") else y.to_numpy()
+        check_classification_targets(y)
+        y_type = type_of_target(y, input_name="y")
+        if reset:
+            self._multilabel = y_type == "multilabel-indicator"
+        elif (y_type == "multilabel-indicator") != (self.meta_["task"] == "multilabel"):
+            raise ValueError(
+                "`y` must have the same kind of targets as in the first fit "
+                f"({self.meta_['task']}). Received targets of type {y_type!r}."
+            )
+        if y_type == "multilabel-indicator":
+            if reset:
+                self.classes_ = np.arange(y.shape[1])
+            elif y.shape[1] != len(self.classes_):
+                raise ValueError(
+                    f"`y` must have {len(self.classes_)} label columns, as in the "
+                    f"first fit. Received: {y.shape[1]}."
+                )
+            return y.astype("float32")
+        if y.ndim == 2 and y.shape[1] > 1:
+            raise ValueError(
+                "`y` must be 1-D class labels or a 2-D 0/1 multilabel indicator "
+                f"matrix. Received {y_type!r} targets of shape {y.shape}."
+            )
+        y = column_or_1d(y, warn=True)
+        if reset:
+            self.classes_, encoded = np.unique(y, return_inverse=True)
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes in "
+                    f"`y`; Received 1 class: {self.classes_[0]!r}."
+                )
+        else:
+            unseen = np.setdiff1d(y, self.classes_)
+            if unseen.size:
+                raise ValueError(
+                    f"`y` holds labels not seen in the first fit: {unseen.tolist()}. "
+                    f"Known classes: {self.classes_.tolist()}."
+                )
+            encoded = np.searchsorted(self.classes_, y)
+        if len(self.classes_) == 2:
+            return encoded.astype("float32").reshape(-1, 1)
+        return encoded.astype("int32")
+
+    def _target_meta(self) -> dict:
+        if self._multilabel:
+            return {"task": "multilabel", "n_outputs": len(self.classes_)}
+        if len(self.classes_) == 2:
+            return {"task": "binary", "n_outputs": 1}
+        return {"task": "multiclass", "n_outputs": len(self.classes_)}
+
+    def _encode_targets_tf(self, targets):
+        task = self.meta_["task"]
+        if task == "multilabel":
+            return tf.cast(targets, tf.float32)
+        classes = self.classes_
+        if classes.dtype.kind in "OUS":
+            keys = tf.constant([str(c) for c in classes])
+            targets = (
+                tf.strings.as_string(targets) if targets.dtype != tf.string else targets
+            )
+        else:
+            keys = tf.constant(classes)
+            targets = tf.cast(targets, keys.dtype)
+        table = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(
+                keys, tf.range(len(classes), dtype=tf.int64)
+            ),
+            default_value=-1,
+        )
+        index = table.lookup(tf.reshape(targets, [-1]))
+        if task == "binary":
+            return tf.cast(tf.reshape(index, [-1, 1]), tf.float32)
+        return index
+
+    def _stratify(self, targets: np.ndarray, n_val: int):
+        if targets.ndim == 2 and targets.shape[1] > 1:
+            return None
+        labels = targets.ravel()
+        counts = np.bincount(labels.astype(int))
+        counts = counts[counts > 0]
+        if counts.min() < 2 or n_val < len(counts) or len(labels) - n_val < len(counts):
+            return None
+        return labels
+
+    def _class_sample_weights(self, targets: np.ndarray):
+        if self.class_weight is None:
+            return None
+        if targets.ndim == 2 and targets.shape[1] > 1:
+            raise ValueError(
+                "`class_weight` is not supported for multilabel targets; pass "
+                "`sample_weight` instead."
+            )
+        labels = self.classes_[targets.ravel().astype(int)]
+        cw = self.class_weight
+        if isinstance(cw, dict):
+            unknown = set(cw) - set(self.classes_.tolist())
+            if unknown:
+                raise ValueError(
+                    "`class_weight` names labels that are not in y: "
+                    f"{sorted(unknown, key=str)}. Classes: {self.classes_.tolist()}."
+                )
+        return compute_sample_weight(cw, labels).astype("float32")
+
+    def _loss(self):
+        if self.meta_["task"] == "multiclass":
+            return "sparse_categorical_crossentropy"
+        return "binary_crossentropy"
+
+    def _metrics(self):
+        if self.meta_["task"] == "multiclass":
+            return ["sparse_categorical_accuracy"]
+        return ["binary_accuracy"]
+
+    # -------------------------------------------------------------- threshold
+    def _after_fit(self, validation) -> None:
+        if self.threshold != "auto":
+            self.threshold_ = float(self.threshold)
+            return
+        if self.meta_["task"] != "binary":
+            raise ValueError(
+                "`threshold='auto'` applies to binary classification only; this "
+                f"problem is {self.meta_['task']}."
+            )
+        if isinstance(validation, tuple):
+            scores = self._predict_fn(validation[0]).numpy().ravel()
+            truth = validation[1].ravel()
+        else:
+            pairs = [
+                (self._predict_fn(x).numpy().ravel(), y.numpy().ravel())
+                for x, y, *_ in validation
+            ]
+            scores = np.concatenate([p for p, _ in pairs])
+            truth = np.concatenate([t for _, t in pairs])
+        precision, recall, thresholds = precision_recall_curve(truth, scores)
+        f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
+        self.threshold_ = (
+            float(thresholds[np.argmax(f1[:-1])]) if len(thresholds) else 0.5
+        )
+
+    # ---------------------------------------------------------------- predict
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : array-like or pandas.DataFrame
+            Rows to score, with the columns seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_`` (multilabel: each
+            label's probability).
+        """
+        raw = self._predict_raw(X).astype("float64")
+        task = self.meta_["task"]
+        if task == "binary":
+            return np.hstack([1.0 - raw, raw])
+        if task == "multiclass":
+            return raw / raw.sum(axis=1, keepdims=True)
+        return raw
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like or pandas.DataFrame
+            Rows to score.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Log-probabilities.
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : array-like or pandas.DataFrame
+            Rows to classify.
+
+        Returns
+        -------
+        ndarray
+            Labels from ``classes_`` (multilabel: a 0/1 indicator matrix).
+        """
+        proba = self.predict_proba(X)
+        task = self.meta_["task"]
+        if task == "binary":
+            return self.classes_[(proba[:, 1] >= self.threshold_).astype(int)]
+        if task == "multilabel":
+            return (proba >= self.threshold_).astype(int)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def evaluate(self, X, y) -> dict:
+        """Accuracy, precision, recall, F1, ROC AUC, log loss and prediction bias.
+
+        Parameters
+        ----------
+        X : array-like or pandas.DataFrame
+            Rows to evaluate on.
+        y : array-like
+            True labels.
+
+        Returns
+        -------
+        dict
+            Metric name to value (see ``applied_ml.metrics.classification_metrics``).
+        """
+        check_is_fitted(self)
+        return metrics.classification_metrics(
+            y, self.predict_proba(X), self.predict(X), self.classes_
+        )
+
+    def _serving_outputs(self, raw) -> dict:
+        task = self.meta_["task"]
+        if task == "multilabel":
+            return {
+                "probabilities": raw,
+                "labels": tf.cast(raw >= self.threshold_, tf.int64),
+            }
+        classes = self.classes_
+        keys = [str(c) for c in classes] if classes.dtype.kind in "OUS" else classes
+        if task == "binary":
+            proba = tf.concat([1.0 - raw, raw], axis=-1)
+            index = tf.cast(raw[:, 0] >= self.threshold_, tf.int64)
+        else:
+            proba, index = raw, tf.argmax(raw, axis=-1)
+        return {"probabilities": proba, "labels": tf.gather(tf.constant(keys), index)}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags

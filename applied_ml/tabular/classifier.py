@@ -1,5 +1,6 @@
 """TabularClassifier: binary, multiclass and multilabel classification of tables."""
 
+import keras
 import numpy as np
 import tensorflow as tf
 from sklearn.base import ClassifierMixin
@@ -237,8 +238,8 @@ class TabularClassifier(ClassifierMixin, TabularEstimator):
 
     def _metrics(self):
         if self.meta_["task"] == "multiclass":
-            return ["sparse_categorical_accuracy"]
-        return ["binary_accuracy"]
+            return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+        return [keras.metrics.BinaryAccuracy(name="accuracy")]
 
     # -------------------------------------------------------------- threshold
     def _after_fit(self, validation) -> None:

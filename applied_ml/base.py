@@ -119,7 +119,9 @@ class KerasEstimator(BaseEstimator):
                 with strategy.scope():
                     model = self._build_model(self.meta_)
                     model.compile(
-                        optimizer=make_optimizer(self.optimizer, self.learning_rate),
+                        optimizer=make_optimizer(
+                            self.optimizer, self.learning_rate, getattr(self, "l1", 0.0)
+                        ),
                         loss=self._loss(),
                         metrics=self._metrics(),
                     )

@@ -15,7 +15,18 @@ DEFAULT_ROOT = "saved_models"
 
 
 def next_version(folder: str | os.PathLike) -> int:
-    """One more than the highest integer sub-folder of ``folder`` (1 if none)."""
+    """One more than the highest integer sub-folder of ``folder``.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        A model folder holding version sub-folders (it may not exist yet).
+
+    Returns
+    -------
+    int
+        The next version number; 1 for a missing or empty folder.
+    """
     if not os.path.isdir(folder):
         return 1
     versions = [int(n) for n in os.listdir(folder) if n.isdigit()]
@@ -23,7 +34,22 @@ def next_version(folder: str | os.PathLike) -> int:
 
 
 def export_saved_model(estimator, path=None, version=None) -> str:
-    """Write ``estimator``'s serving SavedModel; see ``KerasEstimator.export``."""
+    """Write ``estimator``'s serving SavedModel (``KerasEstimator.export``).
+
+    Parameters
+    ----------
+    estimator : KerasEstimator
+        A fitted estimator.
+    path : str or os.PathLike, optional
+        Model folder; defaults to ``saved_models/<class name in lower case>``.
+    version : int, optional
+        Version sub-folder; defaults to :func:`next_version`.
+
+    Returns
+    -------
+    str
+        The version folder written.
+    """
     folder = os.fspath(path) if path is not None else None
     if folder is None:
         folder = os.path.join(DEFAULT_ROOT, type(estimator).__name__.lower())

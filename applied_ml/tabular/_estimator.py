@@ -26,6 +26,15 @@ def _allows_missing(spec) -> bool:
     return not isinstance(spec, NumericFeature) or spec.impute
 
 
+def _decoded(values: np.ndarray) -> np.ndarray:
+    """tf.data yields text as bytes; the estimators work with str."""
+    if values.dtype.kind in "OS":
+        return np.vectorize(
+            lambda v: v.decode() if isinstance(v, bytes) else v, otypes=[object]
+        )(values)
+    return values
+
+
 class TabularEstimator(KerasEstimator):
     """Columns-to-model machinery of ``TabularClassifier``/``TabularRegressor``."""
 
@@ -105,9 +114,7 @@ class TabularEstimator(KerasEstimator):
             activation=self.activation,
             dropout=self.dropout,
             batch_norm=self.batch_norm,
-            l1=self.l1,
             l2=self.l2,
-            learning_rate=self.learning_rate,
         )
 
     def _input_signature(self) -> dict:
@@ -125,7 +132,7 @@ class TabularEstimator(KerasEstimator):
         for batch in dataset.as_numpy_iterator():
             features, labels = batch[0], batch[1]
             frames.append(self._batch_frame(features))
-            targets.append(np.asarray(labels))
+            targets.append(_decoded(np.asarray(labels)))
         if not frames:
             raise ValueError("`X` is an empty tf.data.Dataset: it yielded no batches.")
         frame = pd.concat(frames, ignore_index=True)
@@ -138,14 +145,9 @@ class TabularEstimator(KerasEstimator):
     def _batch_frame(features) -> pd.DataFrame:
         if isinstance(features, dict):
             return pd.DataFrame(
-                {
-                    k: v.reshape(len(v)).astype(object)
-                    if v.dtype.kind in "OSU"
-                    else v.reshape(len(v))
-                    for k, v in features.items()
-                }
+                {k: _decoded(v.reshape(len(v))) for k, v in features.items()}
             )
-        return pd.DataFrame(np.asarray(features))
+        return pd.DataFrame(_decoded(np.asarray(features)))
 
     def _map_dataset(self, dataset):
         columns = self.input_columns_

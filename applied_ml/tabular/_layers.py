@@ -118,21 +118,3 @@ class HashedCross(keras.layers.Layer):
         config = super().get_config()
         config.update(num_bins=self.num_bins, part_boundaries=self.part_boundaries)
         return config
-
-
-@keras.saving.register_keras_serializable(package="applied_ml")
-class SoftThreshold(keras.constraints.Constraint):
-    """Proximal step of L1 regularization: shrink weights toward 0 by ``threshold``.
-
-    Applied after every optimizer update, this sets small weights exactly to
-    zero, which an L1 penalty added to the loss never does with gradient steps.
-    """
-
-    def __init__(self, threshold=0.0):
-        self.threshold = float(threshold)
-
-    def __call__(self, w):
-        return tf.sign(w) * tf.nn.relu(tf.abs(w) - self.threshold)
-
-    def get_config(self):
-        return {"threshold": self.threshold}

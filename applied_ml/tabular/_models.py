@@ -6,7 +6,6 @@ from applied_ml.tabular._layers import (
     Bucketize,
     HashedCross,
     NumericTransform,
-    SoftThreshold,
 )
 from applied_ml.tabular._stats import embedding_dim
 
@@ -82,9 +81,7 @@ def build_tabular_model(
     activation: str = "relu",
     dropout: float = 0.0,
     batch_norm: bool = False,
-    l1: float = 0.0,
     l2: float = 0.0,
-    learning_rate: float = 0.01,
 ) -> keras.Model:
     """Build an uncompiled tabular model from fitted feature descriptions.
 
@@ -103,12 +100,10 @@ def build_tabular_model(
         Dropout rate after each hidden layer.
     batch_norm : bool, default=False
         Batch normalization before each hidden activation.
-    l1, l2 : float, default=0.0
-        Weight regularization of every dense kernel. L1 is applied as a
-        proximal step (soft thresholding by ``l1 * learning_rate`` after each
-        update), so it produces exact zeros.
-    learning_rate : float, default=0.01
-        Step size, used to scale the L1 proximal step.
+    l2 : float, default=0.0
+        L2 penalty of every dense kernel, added to the loss. (L1 is not part
+        of the model: the optimizer applies it as a proximal step, see
+        ``applied_ml._training.make_optimizer``.)
 
     Returns
     -------
@@ -123,10 +118,7 @@ def build_tabular_model(
         )
         for c in meta["columns"]
     }
-    dense_kwargs = {
-        "kernel_regularizer": keras.regularizers.L2(l2) if l2 else None,
-        "kernel_constraint": SoftThreshold(l1 * learning_rate) if l1 else None,
-    }
+    dense_kwargs = {"kernel_regularizer": keras.regularizers.L2(l2) if l2 else None}
     indices = {
         f["name"]: _index(f, inputs)
         for f in meta["features"]

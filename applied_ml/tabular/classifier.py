@@ -157,7 +157,7 @@ class TabularClassifier(ClassifierMixin, TabularEstimator):
             if len(self.classes_) < 2:
                 raise ValueError(
                     f"{type(self).__name__} needs samples of at least 2 classes in "
-                    f"`y`; Received 1 class: {self.classes_[0]!r}."
+                    f"`y`; Received 1 class: {self.classes_.tolist()[0]!r}."
                 )
         else:
             unseen = np.setdiff1d(y, self.classes_)

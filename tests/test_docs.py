@@ -1,0 +1,67 @@
+"""Public API docstrings are numpydoc and match the signatures."""
+
+import inspect
+
+import pytest
+from numpydoc.validate import validate
+
+import applied_ml
+import applied_ml.datasets
+import applied_ml.export
+import applied_ml.metrics
+import applied_ml.plots
+import applied_ml.tabular
+
+# Errors about signatures and sections: parameters missing from or unknown to
+# the docstring, and missing Parameters/Returns sections.
+CHECKED = {"PR01", "PR02", "PR03", "PR10", "RT01", "GL08", "SS01"}
+
+
+def _public_api():
+    modules = [
+        applied_ml.tabular,
+        applied_ml.datasets,
+        applied_ml.metrics,
+        applied_ml.plots,
+        applied_ml.export,
+    ]
+    for module in modules:
+        names = getattr(module, "__all__", None) or [
+            n
+            for n, obj in vars(module).items()
+            if not n.startswith("_")
+            and inspect.isfunction(obj)
+            and obj.__module__ == module.__name__
+        ]
+        for name in names:
+            obj = getattr(module, name)
+            yield f"{obj.__module__}.{obj.__qualname__}"
+            if inspect.isclass(obj) and obj.__module__.startswith("applied_ml"):
+                for meth in (
+                    "fit",
+                    "predict",
+                    "predict_proba",
+                    "evaluate",
+                    "save",
+                    "export",
+                ):
+                    if hasattr(obj, meth):
+                        yield f"{obj.__module__}.{obj.__qualname__}.{meth}"
+
+
+@pytest.mark.parametrize("path", sorted(set(_public_api())))
+def test_docstring_matches_signature(path):
+    errors = [(code, msg) for code, msg in validate(path)["errors"] if code in CHECKED]
+    assert not errors, errors
+
+
+def test_every_estimator_documents_every_init_parameter():
+    for name in applied_ml.__all__:
+        cls = getattr(applied_ml, name)
+        documented = {
+            line.split(" : ")[0].strip()
+            for line in cls.__doc__.splitlines()
+            if " : " in line
+        }
+        params = set(inspect.signature(cls).parameters)
+        assert params <= documented, params - documented

@@ -337,3 +337,10 @@ def test_negative_sample_weight(table):
 def test_version_must_be_an_integer(fitted, tmp_path):
     with pytest.raises(ValueError, match="`version` must be a non-negative integer"):
         fitted.export(tmp_path / "m", version="v1")
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_non_finite_classification_target(table, value):
+    X, y = table
+    with pytest.raises(ValueError, match="Input y contains"):
+        TabularClassifier(**QUICK).fit(X, np.full(len(X), value))

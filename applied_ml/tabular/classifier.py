@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import precision_recall_curve
+from sklearn.utils import assert_all_finite
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d
@@ -128,6 +129,8 @@ class TabularClassifier(ClassifierMixin, TabularEstimator):
     # ---------------------------------------------------------------- targets
     def _prepare_targets(self, y, *, reset: bool) -> np.ndarray:
         y = np.asarray(y) if not hasattr(y, "to_numpy") else y.to_numpy()
+        if y.dtype.kind in "fc":
+            assert_all_finite(y, input_name="y")
         check_classification_targets(y)
         y_type = type_of_target(y, input_name="y")
         if reset:

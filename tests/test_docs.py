@@ -11,6 +11,7 @@ import applied_ml.export
 import applied_ml.metrics
 import applied_ml.plots
 import applied_ml.tabular
+import applied_ml.tuning
 
 # Errors about signatures and sections: parameters missing from or unknown to
 # the docstring, and missing Parameters/Returns sections.
@@ -24,6 +25,7 @@ def _public_api():
         applied_ml.metrics,
         applied_ml.plots,
         applied_ml.export,
+        applied_ml.tuning,
     ]
     for module in modules:
         names = getattr(module, "__all__", None) or [

@@ -126,6 +126,8 @@ class KerasEstimator(BaseEstimator):
                         metrics=self._metrics(),
                     )
                 self.model_ = model
+            if strategy.num_replicas_in_sync > 1:
+                _build_from_first_replica(self.model_)
             history = self.model_.fit(
                 **data["train"],
                 validation_data=data["validation"],
@@ -294,13 +296,9 @@ class KerasEstimator(BaseEstimator):
 
     # ---------------------------------------------------------------- predict
     def _make_predict_fn(self):
-        model = self.model_
-
-        @tf.function(input_signature=[self._input_signature()], reduce_retracing=True)
-        def predict_fn(inputs):
-            return model(inputs, training=False)
-
-        return predict_fn
+        return tf.function(
+            _Inference(self.model_), input_signature=[self._input_signature()]
+        )
 
     def _predict_raw(self, X) -> np.ndarray:
         """Model outputs for in-memory ``X``, through the compiled function."""
@@ -408,6 +406,49 @@ class KerasEstimator(BaseEstimator):
 
         check_is_fitted(self)
         return export_saved_model(self, path, version)
+
+
+class _Inference:
+    """``model(inputs, training=False)`` as a callable object.
+
+    TensorFlow counts traces per Python code object: closures made afresh for
+    every fitted model would share one count and trip its "frequent retracing"
+    warning, although each model traces once. An instance is its own key.
+    """
+
+    def __init__(self, model):
+        self.model = model
+
+    def __call__(self, inputs):
+        return self.model(inputs, training=False)
+
+
+def _build_from_first_replica(model) -> None:
+    """Let ``model`` train on string features under a multi-replica strategy.
+
+    Before its first step, Keras' TensorFlow trainer (``_maybe_symbolic_build``
+    in keras/src/backend/tensorflow/trainer.py, Keras 3.15) averages the first
+    distributed batch over the replicas only to build the compiled metrics;
+    string tensors cannot be averaged, so that fails. Building from the first
+    replica's share of the batch gives the same shapes and dtypes. The
+    override lives on this model instance only.
+    """
+    strategy = model.distribute_strategy
+
+    def local(value):
+        if isinstance(value, tf.distribute.DistributedValues):
+            return strategy.experimental_local_results(value)[0]
+        return value
+
+    def maybe_symbolic_build(iterator=None, data_batch=None):
+        if iterator is not None:
+            for _, _, it in iterator:
+                data_batch = tf.nest.map_structure(local, next(it))
+                break
+        with strategy.scope():
+            model._symbolic_build(data_batch=data_batch)
+
+    model._maybe_symbolic_build = maybe_symbolic_build
 
 
 def _batched(parts: tuple, batch_size: int, shuffle: bool = False):

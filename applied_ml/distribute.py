@@ -9,6 +9,11 @@ import tensorflow as tf
 
 STRATEGIES = ("auto", "mirrored", "one_device")
 
+# One MirroredStrategy per device set and process: separate instances share
+# TensorFlow's collective instance keys, so a second one can abort with "Shape
+# mismatch in the collective instance" once the first has trained a model.
+_MIRRORED: dict[tuple, tf.distribute.MirroredStrategy] = {}
+
 
 def resolve_strategy(strategy) -> tf.distribute.Strategy:
     """Return the ``tf.distribute.Strategy`` that ``strategy`` names.
@@ -44,9 +49,15 @@ def resolve_strategy(strategy) -> tf.distribute.Strategy:
     gpus = tf.config.list_logical_devices("GPU")
     if strategy == "auto":
         if len(gpus) > 1:
-            return tf.distribute.MirroredStrategy()
+            return _mirrored(gpus)
         return tf.distribute.get_strategy()
     if strategy == "mirrored":
-        devices = gpus or tf.config.list_logical_devices("CPU")
-        return tf.distribute.MirroredStrategy([d.name for d in devices])
+        return _mirrored(gpus or tf.config.list_logical_devices("CPU"))
     return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
+
+
+def _mirrored(devices) -> tf.distribute.MirroredStrategy:
+    key = tuple(d.name for d in devices)
+    if key not in _MIRRORED:
+        _MIRRORED[key] = tf.distribute.MirroredStrategy(list(key))
+    return _MIRRORED[key]

@@ -6,6 +6,7 @@ import pytest
 from numpydoc.validate import validate
 
 import applied_ml
+import applied_ml.cli
 import applied_ml.datasets
 import applied_ml.export
 import applied_ml.metrics
@@ -26,6 +27,7 @@ def _public_api():
         applied_ml.plots,
         applied_ml.export,
         applied_ml.tuning,
+        applied_ml.cli,
     ]
     for module in modules:
         names = getattr(module, "__all__", None) or [

@@ -218,6 +218,15 @@ def test_mirrored_strategy_matches_single_device_quality(breast_cancer):
     )
 
 
+def test_mirrored_strategy_with_string_columns(penguins, tmp_path):
+    X, y = penguins
+    clf = TabularClassifier(**FAST, strategy="mirrored").fit(X, y)
+    assert clf.model_.distribute_strategy.num_replicas_in_sync == 2
+    assert clf.score(X, y) > 0.95
+    serve = load_serving(clf.export(tmp_path / "m")).signatures["serving_default"]
+    assert set(serve.structured_outputs) == {"labels", "probabilities"}
+
+
 def test_strategy_object_is_accepted(breast_cancer):
     import tensorflow as tf
 

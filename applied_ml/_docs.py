@@ -46,7 +46,8 @@ TABULAR_PARAMETERS = """\
         others as ``CategoricalFeature``.
     model : {"linear", "dnn", "wide_deep"}, default="dnn"
         A linear model, a feed-forward network, or both summed (wide part:
-        one-hot categories and crosses; deep part: numbers and embeddings).
+        every feature, categories one-hot; deep part: every feature but the
+        crosses, categories above 16 buckets embedded).
     hidden_units : tuple of int, default=(64, 32)
         Hidden layer widths (``"dnn"``, ``"wide_deep"``).
     activation : str, default="relu"

@@ -64,6 +64,8 @@ def _encode(value):
         return {"__value__": type(value).__name__, "fields": fields}
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
     raise TypeError(f"Cannot save a value of type {type(value).__name__}: {value!r}")
 
 
@@ -91,16 +93,18 @@ def _decode(value):
 def dump_state(estimator) -> str:
     """JSON text of an estimator's class, parameters and learned attributes."""
     params = estimator.get_params(deep=False)
-    for name in ("strategy", "callbacks"):
+    defaults = {"strategy": "auto", "callbacks": None, "random_state": None}
+    for name, default in defaults.items():
         value = params.get(name)
-        if value is not None and not isinstance(value, str):
+        if value is not None and not isinstance(value, str | int):
             warnings.warn(
-                f"`{name}` holds live objects that a .keras archive cannot store; "
-                f"the saved {type(estimator).__name__} gets the default instead.",
+                f"`{name}` holds a live object ({type(value).__name__}) that a "
+                f".keras archive cannot store; the saved {type(estimator).__name__} "
+                f"gets {name}={default!r} instead.",
                 UserWarning,
                 stacklevel=3,
             )
-            params[name] = "auto" if name == "strategy" else None
+            params[name] = default
     attributes = {
         k: v
         for k, v in vars(estimator).items()

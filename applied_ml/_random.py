@@ -5,6 +5,7 @@ import random
 
 import keras
 import numpy as np
+import tensorflow as tf
 from sklearn.utils import check_random_state
 
 
@@ -17,14 +18,22 @@ def seed_from(random_state) -> int | None:
 
 @contextlib.contextmanager
 def seeded(seed: int | None):
-    """Seed Python, NumPy and Keras for the block, then restore Python/NumPy."""
+    """Seed Python, NumPy, TensorFlow and Keras for the block.
+
+    Python's and NumPy's global states and TensorFlow's global seed are put
+    back afterwards, so a seeded fit does not make the user's later random
+    draws repeat.
+    """
     if seed is None:
         yield
         return
-    py_state, np_state = random.getstate(), np.random.get_state()  # noqa: NPY002 (restored below)
+    py_state = random.getstate()
+    np_state = np.random.get_state()  # noqa: NPY002 (restored below)
+    tf_seed = tf.compat.v1.get_seed(None)[0]
     keras.utils.set_random_seed(seed)
     try:
         yield
     finally:
         random.setstate(py_state)
         np.random.set_state(np_state)  # noqa: NPY002
+        tf.random.set_seed(tf_seed)

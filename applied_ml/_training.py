@@ -120,12 +120,17 @@ def make_optimizer(
 
 
 class MaxSteps(keras.callbacks.Callback):
-    """Stop training once ``max_steps`` optimizer steps have run in total."""
+    """Stop training once this ``fit`` call has run ``max_steps`` optimizer steps."""
 
     def __init__(self, max_steps: int):
         super().__init__()
         self.max_steps = max_steps
 
+    def on_train_begin(self, logs=None):
+        # warm starts and resumed fits begin with a non-zero step count
+        self._start = int(self.model.optimizer.iterations.numpy())
+
     def on_train_batch_end(self, batch, logs=None):
-        if int(self.model.optimizer.iterations.numpy()) >= self.max_steps:
+        done = int(self.model.optimizer.iterations.numpy()) - self._start
+        if done >= self.max_steps:
             self.model.stop_training = True

@@ -18,7 +18,7 @@ import zipfile
 import keras
 import numpy as np
 import tensorflow as tf
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 
@@ -67,8 +67,9 @@ class KerasEstimator(BaseEstimator):
                 "`checkpoint_dir` must be a path or None. "
                 f"Received: checkpoint_dir={self.checkpoint_dir!r}"
             )
-        if self.callbacks is not None and not all(
-            isinstance(c, keras.callbacks.Callback) for c in self.callbacks
+        if self.callbacks is not None and (
+            not isinstance(self.callbacks, list | tuple)
+            or not all(isinstance(c, keras.callbacks.Callback) for c in self.callbacks)
         ):
             raise TypeError(
                 "`callbacks` must be a sequence of keras.callbacks.Callback. "
@@ -108,6 +109,9 @@ class KerasEstimator(BaseEstimator):
             The fitted estimator.
         """
         self._check_params()
+        # Until this fit succeeds the estimator is not fitted: a failed fit must
+        # not leave a model that disagrees with freshly learned attributes.
+        self.__dict__.pop("_predict_fn", None)
         warm = bool(self.warm_start) and hasattr(self, "model_")
         strategy = resolve_strategy(self.strategy)
         with seeded(seed_from(self.random_state)):
@@ -132,7 +136,7 @@ class KerasEstimator(BaseEstimator):
                 **data["train"],
                 validation_data=data["validation"],
                 epochs=self._epochs(data["steps_per_epoch"]),
-                callbacks=self._callbacks(data["validation"] is not None),
+                callbacks=self._callbacks(),
                 verbose=self.verbose,
                 shuffle=False,  # the pipelines shuffle (seeded) themselves
             )
@@ -149,7 +153,7 @@ class KerasEstimator(BaseEstimator):
             return 2**31 - 1  # MaxSteps ends the run
         return math.ceil(self.max_steps / steps_per_epoch)
 
-    def _callbacks(self, has_validation: bool) -> list:
+    def _callbacks(self) -> list:
         callbacks = []
         if self.checkpoint_dir is not None:
             callbacks.append(
@@ -158,7 +162,7 @@ class KerasEstimator(BaseEstimator):
         if self.early_stopping:
             callbacks.append(
                 keras.callbacks.EarlyStopping(
-                    monitor="val_loss" if has_validation else "loss",
+                    monitor="val_loss",  # early stopping requires a validation split
                     patience=self.patience,
                     restore_best_weights=True,
                 )
@@ -296,8 +300,12 @@ class KerasEstimator(BaseEstimator):
 
     # ---------------------------------------------------------------- predict
     def _make_predict_fn(self):
+        # No Python control flow to convert: without AutoGraph the first trace
+        # does not re-read this module's source from disk.
         return tf.function(
-            _Inference(self.model_), input_signature=[self._input_signature()]
+            _Inference(self.model_),
+            input_signature=[self._input_signature()],
+            autograph=False,
         )
 
     def _predict_raw(self, X) -> np.ndarray:
@@ -310,6 +318,21 @@ class KerasEstimator(BaseEstimator):
             for start in range(0, n, _PREDICT_CHUNK)
         ]
         return np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "_predict_fn")
+
+    def __sklearn_clone__(self):
+        if isinstance(self.strategy, str):
+            return super().__sklearn_clone__()
+        # A live tf.distribute.Strategy cannot be deep-copied (TensorFlow allows
+        # one instance of some strategies); the clone shares it by reference.
+        params = {
+            name: clone(value, safe=False)
+            for name, value in self.get_params(deep=False).items()
+            if name != "strategy"
+        }
+        return type(self)(**params, strategy=self.strategy)
 
     # ------------------------------------------------------------ persistence
     def __getstate__(self):
@@ -349,9 +372,16 @@ class KerasEstimator(BaseEstimator):
         path = os.fspath(path)
         if not path.endswith(".keras"):
             raise ValueError(f"`path` must end in '.keras'. Received: path={path!r}")
-        self.model_.save(path)
-        with zipfile.ZipFile(path, "a") as archive:
-            archive.writestr(_persistence.STATE_FILE, _persistence.dump_state(self))
+        state = _persistence.dump_state(self)  # fails before anything is written
+        partial = f"{path}.partial.keras"
+        try:
+            self.model_.save(partial)
+            with zipfile.ZipFile(partial, "a") as archive:
+                archive.writestr(_persistence.STATE_FILE, state)
+            os.replace(partial, path)
+        finally:
+            if os.path.exists(partial):
+                os.remove(partial)
 
     @classmethod
     def load(cls, path: str | os.PathLike):

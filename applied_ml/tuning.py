@@ -39,12 +39,10 @@ def _declare(space, hp) -> dict:
         return dict(space(hp))
     params = {}
     for name, choices in space.items():
-        # keras-tuner choices must be scalars; index non-scalar ones (tuples).
-        labels = [
-            c if isinstance(c, bool | int | float | str) else repr(c) for c in choices
-        ]
-        picked = hp.Choice(name, labels)
-        params[name] = choices[labels.index(picked)]
+        # keras-tuner choices must share one scalar type: offer each candidate
+        # by its repr (unique, categorical) and map the pick back.
+        labels = [repr(c) for c in choices]
+        params[name] = choices[labels.index(hp.Choice(name, labels))]
     return params
 
 
@@ -162,7 +160,7 @@ class TunerSearch(MetaEstimatorMixin, BaseEstimator):
         check_choice("verbose", self.verbose, (0, 1))
         self._check_space()
         search = self
-        trials, fitted = [], {}
+        trials, fitted, errors = [], {}, []
 
         base = {
             "random": keras_tuner.RandomSearch,
@@ -174,7 +172,11 @@ class TunerSearch(MetaEstimatorMixin, BaseEstimator):
             def run_trial(self, trial, *args, **kwargs):
                 params = _declare(search.space, trial.hyperparameters)
                 estimator = clone(search.estimator).set_params(**params)
-                estimator.fit(X, y, sample_weight=sample_weight)
+                try:
+                    estimator.fit(X, y, sample_weight=sample_weight)
+                except Exception as err:
+                    errors.append((params, err))
+                    raise
                 history = estimator.history_
                 score = float(np.min(history.get("val_loss", history["loss"])))
                 trials.append({"params": params, "score": score})
@@ -198,6 +200,12 @@ class TunerSearch(MetaEstimatorMixin, BaseEstimator):
                 overwrite=True,
             )
             tuner.search(verbose=self.verbose)
+        if not fitted:
+            params, err = errors[0] if errors else ({}, None)
+            raise RuntimeError(
+                f"Every trial of the search failed; the first, with {params}, "
+                f"raised {type(err).__name__}: {err}"
+            ) from err
         ((score, best),) = fitted.values()
         self.best_estimator_ = best
         self.best_score_ = score

@@ -217,9 +217,11 @@ def test_numeric_feature_on_text_column(table):
 
 def test_column_with_two_roles(table):
     X, y = table
-    specs = [NumericFeature("age"), CategoricalFeature("age")]
-    with pytest.raises(ValueError, match="Column 'age' is used both as a number"):
-        TabularClassifier(**QUICK, features=specs).fit(X, y)
+    specs = [NumericFeature("age"), CategoricalFeature("age", hash_bins=8)]
+    clf = TabularClassifier(**QUICK, features=specs).fit(X, y)
+    assert clf.input_columns_ == [
+        {"column": "age", "input": "age", "kind": "numeric", "allow_missing": True}
+    ]
 
 
 def test_duplicate_feature(table):

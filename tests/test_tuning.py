@@ -63,3 +63,23 @@ def test_bad_search_arguments(breast_cancer, kwargs, match):
     X, y = breast_cancer
     with pytest.raises((ValueError, TypeError), match=match):
         TunerSearch(TabularClassifier(**FAST), **kwargs).fit(X, y)
+
+
+def test_choices_of_mixed_types(breast_cancer):
+    X, y = breast_cancer
+    search = TunerSearch(
+        TabularClassifier(**{**FAST, "epochs": 3}),
+        {"threshold": [0.5, "auto"], "max_steps": [None, 20]},
+        tuner="grid",
+        max_trials=4,
+    ).fit(X, y)
+    assert len(search.trials_) == 4
+    assert {t["params"]["threshold"] for t in search.trials_} == {0.5, "auto"}
+
+
+def test_every_trial_failing_names_the_error(breast_cancer):
+    X, y = breast_cancer
+    with pytest.raises(RuntimeError, match="Every trial of the search failed.*`model`"):
+        TunerSearch(TabularClassifier(**FAST), {"model": ["cnn"]}, max_trials=1).fit(
+            X, y
+        )

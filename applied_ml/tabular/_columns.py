@@ -36,7 +36,13 @@ def raw_columns(estimator, X, *, reset: bool) -> dict[str, np.ndarray]:
                 f"feature(s) (shape={X.shape}) while a minimum of 1 is required."
             )
         validate_data(estimator, X, skip_check_array=True, reset=reset)
-        values = [X.iloc[:, i].to_numpy() for i in range(X.shape[1])]
+        values = [
+            # a categorical dtype is a category whatever its values look like
+            to_strings(X.iloc[:, i].to_numpy()).ravel()
+            if isinstance(X.dtypes.iloc[i], pd.CategoricalDtype)
+            else X.iloc[:, i].to_numpy()
+            for i in range(X.shape[1])
+        ]
     else:
         X = validate_data(
             estimator, X, reset=reset, dtype=None, ensure_all_finite=False
@@ -48,17 +54,11 @@ def raw_columns(estimator, X, *, reset: bool) -> dict[str, np.ndarray]:
     return dict(zip([str(n) for n in names], values, strict=True))
 
 
-def _is_missing(values: np.ndarray) -> np.ndarray:
-    return pd.isna(values) if values.dtype == object else np.isnan(values)
-
-
 def infer_kind(values: np.ndarray) -> str:
     """NUMERIC for numbers and booleans, STRING for anything else."""
     if values.dtype.kind in "biuf":
         return NUMERIC
-    if values.dtype.kind != "O" and not isinstance(
-        values.dtype, pd.api.extensions.ExtensionDtype
-    ):
+    if values.dtype.kind != "O":
         return STRING
     present = [v for v in values if not pd.isna(v)]
     numeric = all(
@@ -114,7 +114,13 @@ def _format(value) -> str:
 
 def to_strings(values: np.ndarray) -> np.ndarray:
     """Object column of shape (n, 1) of str; missing values become ''."""
-    return np.array([_format(v) for v in values], dtype=object).reshape(-1, 1)
+    missing = pd.isna(values)
+    present = values[~missing]
+    if all(isinstance(v, str) for v in present):  # the common case, vectorized
+        out = np.where(missing, "", values).astype(object)
+    else:
+        out = np.array([_format(v) for v in values], dtype=object)
+    return out.reshape(-1, 1)
 
 
 def input_name(column: str, taken: set) -> str:
@@ -170,29 +176,23 @@ def resolve_specs(features, columns: dict[str, np.ndarray]) -> tuple:
 
 
 def column_kinds(specs, columns: dict[str, np.ndarray]) -> dict[str, str]:
-    """How each used column is read (NUMERIC or STRING), checked for conflicts."""
+    """How each used column is fed to the model: NUMERIC or STRING input.
+
+    A column keeps its own kind: a ``CategoricalFeature`` over a numeric
+    column formats the numbers inside the model, so ``predict``, ``tf.data``
+    and the SavedModel all take numbers for it.
+    """
     kinds: dict[str, str] = {}
-
-    def claim(name, kind, spec):
-        if kinds.get(name, kind) != kind:
+    for spec in specs:
+        names = spec.names if isinstance(spec, CrossedFeature) else (spec.name,)
+        for name in names:
+            kinds[name] = infer_kind(columns[name])
+        if (
+            isinstance(spec, NumericFeature | BucketizedFeature | PassthroughFeature)
+            and kinds[spec.name] == STRING
+        ):
             raise ValueError(
-                f"Column {name!r} is used both as a number and as a category "
-                f"(by {spec!r}); give it one role."
+                f"{type(spec).__name__} needs numbers, but column {spec.name!r} "
+                "holds text; use CategoricalFeature for it."
             )
-        kinds[name] = kind
-
-    for spec in specs:
-        if isinstance(spec, CategoricalFeature):
-            claim(spec.name, STRING, spec)
-        elif isinstance(spec, NumericFeature | BucketizedFeature | PassthroughFeature):
-            if infer_kind(columns[spec.name]) == STRING:
-                raise ValueError(
-                    f"{type(spec).__name__} needs numbers, but column {spec.name!r} "
-                    "holds text; use CategoricalFeature for it."
-                )
-            claim(spec.name, NUMERIC, spec)
-    for spec in specs:
-        if isinstance(spec, CrossedFeature):
-            for name in spec.names:
-                kinds.setdefault(name, infer_kind(columns[name]))
     return kinds

@@ -103,7 +103,7 @@ class TabularEstimator(KerasEstimator):
                 {"input": c["input"], "kind": c["kind"]} for c in self.input_columns_
             ],
             "features": learn_features(self.feature_specs_, inputs, names, kinds),
-            **self._target_meta(),
+            **self._target_meta(targets),
         }
 
     def _build_model(self, meta: dict):
@@ -152,9 +152,12 @@ class TabularEstimator(KerasEstimator):
     def _map_dataset(self, dataset):
         columns = self.input_columns_
         encode = self._encode_targets_tf
+        class_weights = self._class_weights_tf()
 
         def convert(features, targets, *weights):
             if not isinstance(features, dict):
+                if features.shape.rank == 1:
+                    features = tf.expand_dims(features, -1)
                 features = {f"x{i}": features[:, i] for i in range(features.shape[-1])}
             inputs = {}
             for c in columns:
@@ -162,19 +165,25 @@ class TabularEstimator(KerasEstimator):
                 inputs[c["input"]] = (
                     tf.cast(value, tf.float32) if c["kind"] == NUMERIC else value
                 )
-            return (inputs, encode(targets), *weights)
+            encoded = encode(targets)
+            if class_weights is not None:
+                index = tf.cast(tf.reshape(encoded, [-1]), tf.int64)
+                weight = tf.gather(class_weights, index)
+                weights = (
+                    (weight * tf.cast(weights[0], tf.float32),)
+                    if weights
+                    else (weight,)
+                )
+            return (inputs, encoded, *weights)
 
         return dataset.map(convert, num_parallel_calls=tf.data.AUTOTUNE)
 
     # ----------------------------------------------------------------- export
     def _serving_signature(self) -> dict:
+        """One 1-D tensor per raw column (the model itself takes (n, 1))."""
         return {
-            c["input"]: tf.TensorSpec(
-                [None],
-                tf.float32 if c["kind"] == NUMERIC else tf.string,
-                name=c["input"],
-            )
-            for c in self.input_columns_
+            name: tf.TensorSpec([None], spec.dtype, name=name)
+            for name, spec in self._input_signature().items()
         }
 
     def _serving_function(self):

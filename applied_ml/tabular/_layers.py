@@ -10,6 +10,8 @@ class NumericTransform(keras.layers.Layer):
 
     Missing values (NaN) are replaced by ``fill_value`` (in raw units) before
     the other steps; with ``indicator=True`` a 0/1 missing flag is appended.
+    With ``fill_value=None`` a missing value is an error at run time, in a
+    SavedModel too (a ReLU downstream would otherwise silently turn NaN into 0).
     """
 
     def __init__(
@@ -23,7 +25,7 @@ class NumericTransform(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.fill_value = float(fill_value)
+        self.fill_value = None if fill_value is None else float(fill_value)
         self.center = float(center)
         self.scale = float(scale)
         self.clip = None if clip is None else [float(c) for c in clip]
@@ -33,7 +35,12 @@ class NumericTransform(keras.layers.Layer):
     def call(self, x):
         x = tf.cast(x, "float32")
         missing = tf.math.is_nan(x)
-        v = tf.where(missing, tf.constant(self.fill_value, "float32"), x)
+        if self.fill_value is None:
+            v = tf.debugging.check_numerics(
+                x, f"{self.name}: a missing value (NaN) where no imputation is set"
+            )
+        else:
+            v = tf.where(missing, tf.constant(self.fill_value, "float32"), x)
         if self.clip is not None:
             v = tf.clip_by_value(v, self.clip[0], self.clip[1])
         if self.log:
@@ -118,3 +125,28 @@ class HashedCross(keras.layers.Layer):
         config = super().get_config()
         config.update(num_bins=self.num_bins, part_boundaries=self.part_boundaries)
         return config
+
+
+def format_numbers(x):
+    """Numbers as category strings: "3" for 3.0, "2.5" for 2.5, "" for NaN."""
+    x = tf.cast(x, "float32")
+    whole = tf.strings.as_string(tf.cast(tf.round(x), "int64"))
+    text = tf.where(
+        tf.equal(x, tf.round(x)), whole, tf.strings.as_string(x, shortest=True)
+    )
+    return tf.where(tf.math.is_nan(x), tf.constant(""), text)
+
+
+@keras.saving.register_keras_serializable(package="applied_ml")
+class NumberToString(keras.layers.Layer):
+    """Numeric column to category strings (see :func:`format_numbers`).
+
+    Lets a ``CategoricalFeature`` read a numeric column (codes, years) while
+    the model input, and so the SavedModel input, stays numeric.
+    """
+
+    def call(self, x):
+        return format_numbers(x)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape

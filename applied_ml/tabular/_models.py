@@ -5,6 +5,7 @@ import keras
 from applied_ml.tabular._layers import (
     Bucketize,
     HashedCross,
+    NumberToString,
     NumericTransform,
 )
 from applied_ml.tabular._stats import embedding_dim
@@ -30,6 +31,8 @@ def _index(feature: dict, inputs: dict):
     x = inputs[feature["input"]]
     if kind == "BucketizedFeature":
         return Bucketize(feature["boundaries"], name=f"bucketize_{name}")(x)
+    if feature["from_numbers"]:
+        x = NumberToString(name=f"to_string_{name}")(x)
     if feature["hash_bins"]:
         return keras.layers.Hashing(feature["hash_bins"], name=f"hash_{name}")(x)
     return keras.layers.StringLookup(
@@ -53,7 +56,10 @@ def _encode(feature: dict, inputs: dict, index, part: str):
             name=f"numeric_{name}",
         )(inputs[feature["input"]])
     if kind == "PassthroughFeature":
-        return inputs[feature["input"]]
+        # unchanged values, but a NaN fails instead of flowing on
+        return NumericTransform(fill_value=None, name=f"passthrough_{name}")(
+            inputs[feature["input"]]
+        )
     n = feature["n_tokens"]
     output = feature["output"]
     if output == "auto":
@@ -132,11 +138,17 @@ def build_tabular_model(
     }
 
     def encoded(part):
+        features = meta["features"]
+        if model == "wide_deep" and part == "deep":
+            # crosses memorize combinations: the wide part's job
+            features = [
+                f for f in features if f["type"] != "CrossedFeature"
+            ] or features
         parts = [
             numeric[f["name"]]
             if f["name"] in numeric
             else _encode(f, inputs, indices[f["name"]], part)
-            for f in meta["features"]
+            for f in features
         ]
         return _concat(parts, f"{part}_features")
 

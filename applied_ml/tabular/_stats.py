@@ -7,6 +7,7 @@ from collections import Counter
 import numpy as np
 
 from applied_ml.tabular._columns import NUMERIC
+from applied_ml.tabular._layers import format_numbers
 from applied_ml.tabular.features import (
     BucketizedFeature,
     CategoricalFeature,
@@ -47,7 +48,7 @@ def _numeric(spec: NumericFeature, values: np.ndarray, name: str) -> dict:
     else:
         center, scale = 0.0, 1.0
     return {
-        "fill_value": fill,
+        "fill_value": fill if spec.impute else None,
         "center": center,
         "scale": scale if scale > 0 else 1.0,
         "clip": None if spec.clip is None else [float(c) for c in spec.clip],
@@ -119,10 +120,14 @@ def learn_features(specs, inputs: dict, input_names: dict, kinds: dict) -> list[
                 }
             )
         else:
+            from_numbers = kinds[spec.name] == NUMERIC
+            if from_numbers:
+                values = np.array([v.decode() for v in format_numbers(values).numpy()])
             vocab = None if spec.hash_bins else _vocabulary(spec, values)
             fitted.append(
                 {
                     **common,
+                    "from_numbers": from_numbers,
                     "vocabulary": vocab,
                     "hash_bins": spec.hash_bins,
                     # out-of-vocabulary, missing (""), then the vocabulary

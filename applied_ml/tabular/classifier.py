@@ -6,13 +6,11 @@ import tensorflow as tf
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import precision_recall_curve
 from sklearn.utils import assert_all_finite
-from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from applied_ml import metrics
 from applied_ml._docs import fill
-from applied_ml._validation import check_number
 from applied_ml.tabular._estimator import TabularEstimator
 
 
@@ -111,8 +109,15 @@ class TabularClassifier(ClassifierMixin, TabularEstimator):
 
     def _check_params(self) -> None:
         super()._check_params()
-        if self.threshold != "auto":
-            check_number("threshold", self.threshold, low=0, high=1)
+        if self.threshold != "auto" and (
+            isinstance(self.threshold, bool | str)
+            or not isinstance(self.threshold, int | float)
+            or not 0 <= self.threshold <= 1
+        ):
+            raise ValueError(
+                "`threshold` must be a number in [0, 1] or 'auto'. "
+                f"Received: threshold={self.threshold!r}"
+            )
         if self.threshold == "auto" and self.validation_fraction == 0:
             raise ValueError(
                 "`threshold='auto'` tunes the threshold on the validation split; "
@@ -148,6 +153,7 @@ class TabularClassifier(ClassifierMixin, TabularEstimator):
                     f"`y` must have {len(self.classes_)} label columns, as in the "
                     f"first fit. Received: {y.shape[1]}."
                 )
+            self._check_auto_threshold("multilabel")
             return y.astype("float32")
         if y.ndim == 2 and y.shape[1] > 1:
             raise ValueError(
@@ -172,38 +178,97 @@ class TabularClassifier(ClassifierMixin, TabularEstimator):
             encoded = np.searchsorted(self.classes_, y)
         if len(self.classes_) == 2:
             return encoded.astype("float32").reshape(-1, 1)
+        self._check_auto_threshold("multiclass")
         return encoded.astype("int32")
 
-    def _target_meta(self) -> dict:
+    def _check_auto_threshold(self, task: str) -> None:
+        """``threshold='auto'`` fails before training, not after it."""
+        if self.threshold == "auto":
+            raise ValueError(
+                "`threshold='auto'` applies to binary classification only; this "
+                f"problem is {task}."
+            )
+
+    def _target_meta(self, targets: np.ndarray) -> dict:
         if self._multilabel:
-            return {"task": "multilabel", "n_outputs": len(self.classes_)}
-        if len(self.classes_) == 2:
-            return {"task": "binary", "n_outputs": 1}
-        return {"task": "multiclass", "n_outputs": len(self.classes_)}
+            task = "multilabel"
+            counts = targets.sum(axis=0)
+        else:
+            task = "binary" if len(self.classes_) == 2 else "multiclass"
+            counts = np.bincount(
+                targets.ravel().astype(int), minlength=len(self.classes_)
+            )
+        return {
+            "task": task,
+            "n_outputs": 1 if task == "binary" else len(self.classes_),
+            "class_counts": counts.astype(int).tolist(),
+        }
 
     def _encode_targets_tf(self, targets):
-        task = self.meta_["task"]
-        if task == "multilabel":
+        if self.meta_["task"] == "multilabel":
             return tf.cast(targets, tf.float32)
         classes = self.classes_
         if classes.dtype.kind in "OUS":
             keys = tf.constant([str(c) for c in classes])
-            targets = (
-                tf.strings.as_string(targets) if targets.dtype != tf.string else targets
-            )
         else:
             keys = tf.constant(classes)
             targets = tf.cast(targets, keys.dtype)
-        table = tf.lookup.StaticHashTable(
-            tf.lookup.KeyValueTensorInitializer(
-                keys, tf.range(len(classes), dtype=tf.int64)
-            ),
-            default_value=-1,
+        matches = tf.equal(tf.reshape(targets, [-1, 1]), tf.reshape(keys, [1, -1]))
+        known = tf.debugging.Assert(
+            tf.reduce_all(tf.reduce_any(matches, axis=1)),
+            [
+                "`X` (a tf.data.Dataset) yields labels not seen when fitting began:",
+                targets,
+            ],
         )
-        index = table.lookup(tf.reshape(targets, [-1]))
-        if task == "binary":
+        with tf.control_dependencies([known]):
+            index = tf.argmax(tf.cast(matches, tf.int32), axis=1)
+        if self.meta_["task"] == "binary":
             return tf.cast(tf.reshape(index, [-1, 1]), tf.float32)
         return index
+
+    def _class_weight_vector(self, counts) -> np.ndarray | None:
+        """Weight of each class index, from ``class_weight`` (None: unweighted)."""
+        cw = self.class_weight
+        if cw is None:
+            return None
+        if self._is_multilabel():
+            raise ValueError(
+                "`class_weight` is not supported for multilabel targets; pass "
+                "`sample_weight` instead."
+            )
+        if cw == "balanced":
+            counts = np.asarray(counts, dtype="float64")
+            weights = np.where(
+                counts > 0, counts.sum() / (len(counts) * np.maximum(counts, 1)), 0
+            )
+            return weights.astype("float32")
+        unknown = set(cw) - set(self.classes_.tolist())
+        if unknown:
+            raise ValueError(
+                "`class_weight` names labels that are not in y: "
+                f"{sorted(unknown, key=str)}. Classes: {self.classes_.tolist()}."
+            )
+        return np.array([cw.get(c, 1.0) for c in self.classes_.tolist()], "float32")
+
+    def _is_multilabel(self) -> bool:
+        if hasattr(self, "meta_") and "task" in self.meta_:
+            return self.meta_["task"] == "multilabel"
+        return self._multilabel
+
+    def _class_sample_weights(self, targets: np.ndarray):
+        labels = targets.ravel().astype(int) if not self._is_multilabel() else None
+        counts = (
+            None
+            if labels is None
+            else np.bincount(labels, minlength=len(self.classes_))
+        )
+        vector = self._class_weight_vector(counts)
+        return None if vector is None else vector[labels]
+
+    def _class_weights_tf(self):
+        vector = self._class_weight_vector(self.meta_.get("class_counts"))
+        return None if vector is None else tf.constant(vector)
 
     def _stratify(self, targets: np.ndarray, n_val: int):
         if targets.ndim == 2 and targets.shape[1] > 1:
@@ -214,25 +279,6 @@ class TabularClassifier(ClassifierMixin, TabularEstimator):
         if counts.min() < 2 or n_val < len(counts) or len(labels) - n_val < len(counts):
             return None
         return labels
-
-    def _class_sample_weights(self, targets: np.ndarray):
-        if self.class_weight is None:
-            return None
-        if targets.ndim == 2 and targets.shape[1] > 1:
-            raise ValueError(
-                "`class_weight` is not supported for multilabel targets; pass "
-                "`sample_weight` instead."
-            )
-        labels = self.classes_[targets.ravel().astype(int)]
-        cw = self.class_weight
-        if isinstance(cw, dict):
-            unknown = set(cw) - set(self.classes_.tolist())
-            if unknown:
-                raise ValueError(
-                    "`class_weight` names labels that are not in y: "
-                    f"{sorted(unknown, key=str)}. Classes: {self.classes_.tolist()}."
-                )
-        return compute_sample_weight(cw, labels).astype("float32")
 
     def _loss(self):
         if self.meta_["task"] == "multiclass":
@@ -249,21 +295,12 @@ class TabularClassifier(ClassifierMixin, TabularEstimator):
         if self.threshold != "auto":
             self.threshold_ = float(self.threshold)
             return
-        if self.meta_["task"] != "binary":
-            raise ValueError(
-                "`threshold='auto'` applies to binary classification only; this "
-                f"problem is {self.meta_['task']}."
-            )
-        if isinstance(validation, tuple):
-            scores = self._predict_fn(validation[0]).numpy().ravel()
-            truth = validation[1].ravel()
-        else:
-            pairs = [
-                (self._predict_fn(x).numpy().ravel(), y.numpy().ravel())
-                for x, y, *_ in validation
-            ]
-            scores = np.concatenate([p for p, _ in pairs])
-            truth = np.concatenate([t for _, t in pairs])
+        pairs = [
+            (self._predict_fn(x).numpy().ravel(), y.numpy().ravel())
+            for x, y, *_ in validation
+        ]
+        scores = np.concatenate([p for p, _ in pairs])
+        truth = np.concatenate([t for _, t in pairs])
         precision, recall, thresholds = precision_recall_curve(truth, scores)
         f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
         self.threshold_ = (

@@ -128,7 +128,7 @@ class TabularRegressor(RegressorMixin, TabularEstimator):
         scale = np.asarray(stats["target_scale"])
         return ((y2 - center) / scale).astype("float32")
 
-    def _target_meta(self) -> dict:
+    def _target_meta(self, targets: np.ndarray) -> dict:
         return {"task": "regression", "n_outputs": self.n_outputs_, **self._target}
 
     def _encode_targets_tf(self, targets):
@@ -136,6 +136,9 @@ class TabularRegressor(RegressorMixin, TabularEstimator):
         scale = tf.constant(self.meta_["target_scale"], tf.float32)
         targets = tf.reshape(tf.cast(targets, tf.float32), [-1, self.n_outputs_])
         return (targets - center) / scale
+
+    def _class_weights_tf(self):
+        return None
 
     def _loss(self):
         if self.loss == "huber":

@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 $(STAMP): pyproject.toml setup.cfg
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[data,test]"
+	$(PY) -m pip install --quiet -e ".[data,vision,test]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -13,6 +13,7 @@ import applied_ml.metrics
 import applied_ml.plots
 import applied_ml.tabular
 import applied_ml.tuning
+import applied_ml.vision
 
 # Errors about signatures and sections: parameters missing from or unknown to
 # the docstring, and missing Parameters/Returns sections.
@@ -28,6 +29,7 @@ def _public_api():
         applied_ml.export,
         applied_ml.tuning,
         applied_ml.cli,
+        applied_ml.vision,
     ]
     for module in modules:
         names = getattr(module, "__all__", None) or [

@@ -1,0 +1,115 @@
+"""Helpers shared by the benchmark scripts: environment, tables, timing, inputs."""
+
+import datetime
+import os
+import platform
+import statistics
+import subprocess
+import time
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import sklearn  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def code_version() -> str:
+    """applied_ml's version and source: git commit (and edits) or import path."""
+    import applied_ml
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    package = os.path.dirname(os.path.dirname(os.path.abspath(applied_ml.__file__)))
+    if package != root:
+        return f"applied_ml {applied_ml.__version__} imported from {package}"
+
+    def git(*args):
+        return subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True, check=False
+        )
+
+    commit = git("rev-parse", "--short", "HEAD").stdout.strip() or "unknown"
+    dirty = (
+        git("diff", "--quiet", "HEAD", "--", "applied_ml").returncode != 0
+        or git("ls-files", "--others", "--exclude-standard", "applied_ml").stdout
+    )
+    edits = " + uncommitted edits in applied_ml/" if dirty else ""
+    return f"applied_ml {applied_ml.__version__} at commit {commit}{edits}"
+
+
+def environment() -> str:
+    """One markdown line naming the code, the machine and the library versions."""
+    today = datetime.date.today().isoformat()
+    return (
+        f"{today}; {code_version()}; {os.cpu_count()} CPU core(s), {cpu_name()}; "
+        f"Python {platform.python_version()}, TensorFlow {tf.__version__}, "
+        f"Keras {keras.__version__}, scikit-learn {sklearn.__version__}, "
+        f"NumPy {np.__version__}"
+    )
+
+
+def markdown_table(headers: list, rows: list) -> str:
+    lines = [
+        "| " + " | ".join(str(h) for h in headers) + " |",
+        "|" + "|".join("---" for _ in headers) + "|",
+    ]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def timed(fn, *args, **kwargs) -> tuple[float, object]:
+    """Wall time in seconds of one call, and its result."""
+    start = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return time.perf_counter() - start, out
+
+
+def median(values) -> float:
+    return float(statistics.median(values))
+
+
+def keras_inputs(est, X) -> dict:
+    """The dict a fitted tabular estimator's ``model_`` takes, built by hand.
+
+    Uses the documented ``input_columns_`` (column, model input name, kind):
+    one (n, 1) array per input, float32 with NaN kept for numeric columns
+    (imputation is a layer of the model), and a ``tf.string`` tensor with
+    missing values as ``""`` for string columns, because Keras' array adapter
+    rejects NumPy object arrays.
+    """
+    inputs = {}
+    for c in est.input_columns_:
+        column = X[c["column"]]
+        if c["kind"] == "string":
+            text = [_as_text(v) for v in column.astype(object)]
+            inputs[c["input"]] = tf.constant(
+                np.array(text, dtype=object).reshape(-1, 1)
+            )
+        else:
+            inputs[c["input"]] = column.to_numpy(dtype="float32").reshape(-1, 1)
+    return inputs
+
+
+def _as_text(value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -15,6 +15,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 __version__ = "0.1.0"
 
 _LAZY = {
+    "ImageClassifier": "applied_ml.vision",
     "TabularClassifier": "applied_ml.tabular",
     "TabularRegressor": "applied_ml.tabular",
 }

@@ -114,7 +114,8 @@ class KerasEstimator(BaseEstimator):
         self.__dict__.pop("_predict_fn", None)
         warm = bool(self.warm_start) and hasattr(self, "model_")
         strategy = resolve_strategy(self.strategy)
-        with seeded(seed_from(self.random_state)):
+        self._fit_seed = seed_from(self.random_state)
+        with seeded(self._fit_seed):
             if isinstance(X, tf.data.Dataset):
                 data = self._dataset_fit_data(X, y, sample_weight, reset=not warm)
             else:
@@ -122,36 +123,62 @@ class KerasEstimator(BaseEstimator):
             if not warm:
                 with strategy.scope():
                     model = self._build_model(self.meta_)
-                    model.compile(
-                        optimizer=make_optimizer(
-                            self.optimizer, self.learning_rate, getattr(self, "l1", 0.0)
-                        ),
-                        loss=self._loss(),
-                        metrics=self._metrics(),
-                    )
                 self.model_ = model
+                self._compile(self.learning_rate)
             if strategy.num_replicas_in_sync > 1:
                 _build_from_first_replica(self.model_)
-            history = self.model_.fit(
-                **data["train"],
-                validation_data=data["validation"],
-                epochs=self._epochs(data["steps_per_epoch"]),
-                callbacks=self._callbacks(),
-                verbose=self.verbose,
-                shuffle=False,  # the pipelines shuffle (seeded) themselves
-            )
-        self.history_ = {k: [float(v) for v in vs] for k, vs in history.history.items()}
-        self.n_iter_ = len(history.epoch)
+            history = self._train(data)
+        self.history_ = {k: [float(v) for v in vs] for k, vs in history.items()}
+        self.n_iter_ = len(history["loss"])
         self._predict_fn = self._make_predict_fn()
         self._after_fit(data["validation"])
         return self
 
-    def _epochs(self, steps_per_epoch: int | None) -> int:
-        if self.max_steps is None:
-            return self.epochs
-        if steps_per_epoch is None:
-            return 2**31 - 1  # MaxSteps ends the run
-        return math.ceil(self.max_steps / steps_per_epoch)
+    def _compile(self, learning_rate: float, model=None, optimizer=None) -> None:
+        """(Re)compile ``model`` (default ``model_``) under its strategy.
+
+        A given ``optimizer`` (already trained, with its state) is reused;
+        otherwise a fresh one is made at ``learning_rate``.
+        """
+        model = self.model_ if model is None else model
+        with model.distribute_strategy.scope():
+            model.compile(
+                optimizer=optimizer
+                or make_optimizer(
+                    self.optimizer, learning_rate, getattr(self, "l1", 0.0)
+                ),
+                loss=self._loss(),
+                metrics=self._metrics(),
+            )
+
+    def _train(self, data: dict) -> dict:
+        """Train ``model_`` on ``data``; return the per-epoch history."""
+        return self._run_fit(
+            self.model_,
+            data["train"],
+            data["validation"],
+            self.epochs,
+            data["steps_per_epoch"],
+        )
+
+    def _run_fit(self, model, train, validation, epochs, steps_per_epoch) -> dict:
+        """One ``model.fit`` with the estimator's callbacks; its history dict."""
+        if self.max_steps is not None:
+            # MaxSteps ends the run; the epoch count only has to be enough
+            epochs = (
+                2**31 - 1
+                if steps_per_epoch is None
+                else math.ceil(self.max_steps / steps_per_epoch)
+            )
+        history = model.fit(
+            train,
+            validation_data=validation,
+            epochs=epochs,
+            callbacks=self._callbacks(),
+            verbose=self.verbose,
+            shuffle=False,  # the pipelines shuffle (seeded) themselves
+        )
+        return history.history
 
     def _callbacks(self) -> list:
         callbacks = []
@@ -199,13 +226,26 @@ class KerasEstimator(BaseEstimator):
             val_parts = (_take(inputs, val_idx), targets[val_idx])
             if weights is not None:
                 val_parts += (weights[val_idx],)
-            validation = _batched(val_parts, self.batch_size)
-        train = _batched(train_parts, self.batch_size, shuffle=True)
+            validation = self._pipeline(_batched(val_parts, self.batch_size), False)
+        train = self._pipeline(
+            _batched(train_parts, self.batch_size, shuffle=True, seed=self._fit_seed),
+            True,
+        )
         return {
-            "train": {"x": train},
+            "train": train,
             "validation": validation,
+            "train_parts": train_parts,
+            "validation_parts": None if val_idx is None else val_parts,
             "steps_per_epoch": math.ceil(len(train_idx) / self.batch_size),
         }
+
+    def _feed(self, chunk):
+        """Model input for a chunk of prepared inputs (casts, if any)."""
+        return chunk
+
+    def _pipeline(self, dataset, training: bool):
+        """Per-batch transforms of in-memory data (casts, augmentation)."""
+        return dataset
 
     def _split(self, n: int, targets: np.ndarray):
         if self.validation_fraction == 0:
@@ -218,9 +258,11 @@ class KerasEstimator(BaseEstimator):
                 "validation_fraction=0 and early_stopping=False."
             )
         stratify = self._stratify(targets, n_val)
-        seed = None if self.random_state is None else seed_from(self.random_state)
         train_idx, val_idx = train_test_split(
-            np.arange(n), test_size=n_val, random_state=seed, stratify=stratify
+            np.arange(n),
+            test_size=n_val,
+            random_state=self._fit_seed,
+            stratify=stratify,
         )
         return np.sort(train_idx), np.sort(val_idx)
 
@@ -265,12 +307,12 @@ class KerasEstimator(BaseEstimator):
         train_ds, val_ds = self._split_dataset(dataset)
         if reset:
             self.meta_ = self._learn_meta_from_dataset(train_ds)
-        train_ds = self._map_dataset(train_ds).prefetch(tf.data.AUTOTUNE)
+        train_ds = self._map_dataset(train_ds, True).prefetch(tf.data.AUTOTUNE)
         if val_ds is not None:
-            val_ds = self._map_dataset(val_ds).prefetch(tf.data.AUTOTUNE)
+            val_ds = self._map_dataset(val_ds, False).prefetch(tf.data.AUTOTUNE)
         cardinality = int(train_ds.cardinality())
         return {
-            "train": {"x": train_ds},
+            "train": train_ds,
             "validation": val_ds,
             "steps_per_epoch": cardinality if cardinality > 0 else None,
         }
@@ -314,7 +356,9 @@ class KerasEstimator(BaseEstimator):
         inputs = self._prepare_inputs(X, reset=False)
         n = _n_rows(inputs)
         chunks = [
-            self._predict_fn(_slice(inputs, start, start + _PREDICT_CHUNK)).numpy()
+            self._predict_fn(
+                self._feed(_slice(inputs, start, start + _PREDICT_CHUNK))
+            ).numpy()
             for start in range(0, n, _PREDICT_CHUNK)
         ]
         return np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
@@ -481,16 +525,18 @@ def _build_from_first_replica(model) -> None:
     model._maybe_symbolic_build = maybe_symbolic_build
 
 
-def _batched(parts: tuple, batch_size: int, shuffle: bool = False):
+def _batched(parts: tuple, batch_size: int, shuffle: bool = False, seed=None):
     """A batched, prefetched tf.data pipeline over in-memory arrays.
 
     Keras' own array adapter rejects string columns, so in-memory data goes
-    through tf.data; shuffling draws from TensorFlow's seeded global RNG.
+    through tf.data. With a ``seed`` the shuffles depend on it alone (not on
+    how many TensorFlow ops were made before), so two pipelines over the same
+    number of rows visit them in the same order.
     """
     n = _n_rows(parts[0])
     dataset = tf.data.Dataset.from_tensor_slices(parts)
     if shuffle:
-        dataset = dataset.shuffle(n, reshuffle_each_iteration=True)
+        dataset = dataset.shuffle(n, seed=seed, reshuffle_each_iteration=True)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 

@@ -41,6 +41,8 @@ def _public_api():
         ]
         for name in names:
             obj = getattr(module, name)
+            if not callable(obj):  # constants such as FASHION_MNIST_CLASSES
+                continue
             yield f"{obj.__module__}.{obj.__qualname__}"
             if inspect.isclass(obj) and obj.__module__.startswith("applied_ml"):
                 for meth in (

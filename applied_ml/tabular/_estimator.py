@@ -149,7 +149,7 @@ class TabularEstimator(KerasEstimator):
             )
         return pd.DataFrame(_decoded(np.asarray(features)))
 
-    def _map_dataset(self, dataset):
+    def _map_dataset(self, dataset, training: bool):
         columns = self.input_columns_
         encode = self._encode_targets_tf
         class_weights = self._class_weights_tf()

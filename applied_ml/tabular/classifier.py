@@ -5,16 +5,15 @@ import numpy as np
 import tensorflow as tf
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import precision_recall_curve
-from sklearn.utils import assert_all_finite
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 
 from applied_ml import metrics
 from applied_ml._docs import fill
+from applied_ml._labels import LabelsMixin
 from applied_ml.tabular._estimator import TabularEstimator
 
 
-class TabularClassifier(ClassifierMixin, TabularEstimator):
+class TabularClassifier(ClassifierMixin, LabelsMixin, TabularEstimator):
     __doc__ = fill(
         """Classifier of tabular data with feature columns, as a Keras model.
 
@@ -124,23 +123,19 @@ class TabularClassifier(ClassifierMixin, TabularEstimator):
                 "set `validation_fraction` above 0. "
                 f"Received: validation_fraction={self.validation_fraction!r}"
             )
-        cw = self.class_weight
-        if cw is not None and cw != "balanced" and not isinstance(cw, dict):
-            raise ValueError(
-                "`class_weight` must be None, 'balanced' or a dict mapping class "
-                f"labels to weights. Received: class_weight={cw!r}"
-            )
+        self._check_class_weight()
 
     # ---------------------------------------------------------------- targets
+    def _is_multilabel(self) -> bool:
+        if hasattr(self, "meta_") and "task" in self.meta_:
+            return self.meta_["task"] == "multilabel"
+        return self._multilabel
+
     def _prepare_targets(self, y, *, reset: bool) -> np.ndarray:
-        y = np.asarray(y) if not hasattr(y, "to_numpy") else y.to_numpy()
-        if y.dtype.kind in "fc":
-            assert_all_finite(y, input_name="y")
-        check_classification_targets(y)
-        y_type = type_of_target(y, input_name="y")
+        y, y_type = self._check_labels(y)
         if reset:
             self._multilabel = y_type == "multilabel-indicator"
-        elif (y_type == "multilabel-indicator") != (self.meta_["task"] == "multilabel"):
+        elif (y_type == "multilabel-indicator") != self._is_multilabel():
             raise ValueError(
                 "`y` must have the same kind of targets as in the first fit "
                 f"({self.meta_['task']}). Received targets of type {y_type!r}."
@@ -160,22 +155,7 @@ class TabularClassifier(ClassifierMixin, TabularEstimator):
                 "`y` must be 1-D class labels or a 2-D 0/1 multilabel indicator "
                 f"matrix. Received {y_type!r} targets of shape {y.shape}."
             )
-        y = column_or_1d(y, warn=True)
-        if reset:
-            self.classes_, encoded = np.unique(y, return_inverse=True)
-            if len(self.classes_) < 2:
-                raise ValueError(
-                    f"{type(self).__name__} needs samples of at least 2 classes in "
-                    f"`y`; Received 1 class: {self.classes_.tolist()[0]!r}."
-                )
-        else:
-            unseen = np.setdiff1d(y, self.classes_)
-            if unseen.size:
-                raise ValueError(
-                    f"`y` holds labels not seen in the first fit: {unseen.tolist()}. "
-                    f"Known classes: {self.classes_.tolist()}."
-                )
-            encoded = np.searchsorted(self.classes_, y)
+        encoded = self._encode_labels(y, reset=reset)
         if len(self.classes_) == 2:
             return encoded.astype("float32").reshape(-1, 1)
         self._check_auto_threshold("multiclass")
@@ -207,78 +187,10 @@ class TabularClassifier(ClassifierMixin, TabularEstimator):
     def _encode_targets_tf(self, targets):
         if self.meta_["task"] == "multilabel":
             return tf.cast(targets, tf.float32)
-        classes = self.classes_
-        if classes.dtype.kind in "OUS":
-            keys = tf.constant([str(c) for c in classes])
-        else:
-            keys = tf.constant(classes)
-            targets = tf.cast(targets, keys.dtype)
-        matches = tf.equal(tf.reshape(targets, [-1, 1]), tf.reshape(keys, [1, -1]))
-        known = tf.debugging.Assert(
-            tf.reduce_all(tf.reduce_any(matches, axis=1)),
-            [
-                "`X` (a tf.data.Dataset) yields labels not seen when fitting began:",
-                targets,
-            ],
-        )
-        with tf.control_dependencies([known]):
-            index = tf.argmax(tf.cast(matches, tf.int32), axis=1)
+        index = self._label_index_tf(targets)
         if self.meta_["task"] == "binary":
             return tf.cast(tf.reshape(index, [-1, 1]), tf.float32)
         return index
-
-    def _class_weight_vector(self, counts) -> np.ndarray | None:
-        """Weight of each class index, from ``class_weight`` (None: unweighted)."""
-        cw = self.class_weight
-        if cw is None:
-            return None
-        if self._is_multilabel():
-            raise ValueError(
-                "`class_weight` is not supported for multilabel targets; pass "
-                "`sample_weight` instead."
-            )
-        if cw == "balanced":
-            counts = np.asarray(counts, dtype="float64")
-            weights = np.where(
-                counts > 0, counts.sum() / (len(counts) * np.maximum(counts, 1)), 0
-            )
-            return weights.astype("float32")
-        unknown = set(cw) - set(self.classes_.tolist())
-        if unknown:
-            raise ValueError(
-                "`class_weight` names labels that are not in y: "
-                f"{sorted(unknown, key=str)}. Classes: {self.classes_.tolist()}."
-            )
-        return np.array([cw.get(c, 1.0) for c in self.classes_.tolist()], "float32")
-
-    def _is_multilabel(self) -> bool:
-        if hasattr(self, "meta_") and "task" in self.meta_:
-            return self.meta_["task"] == "multilabel"
-        return self._multilabel
-
-    def _class_sample_weights(self, targets: np.ndarray):
-        labels = targets.ravel().astype(int) if not self._is_multilabel() else None
-        counts = (
-            None
-            if labels is None
-            else np.bincount(labels, minlength=len(self.classes_))
-        )
-        vector = self._class_weight_vector(counts)
-        return None if vector is None else vector[labels]
-
-    def _class_weights_tf(self):
-        vector = self._class_weight_vector(self.meta_.get("class_counts"))
-        return None if vector is None else tf.constant(vector)
-
-    def _stratify(self, targets: np.ndarray, n_val: int):
-        if targets.ndim == 2 and targets.shape[1] > 1:
-            return None
-        labels = targets.ravel()
-        counts = np.bincount(labels.astype(int))
-        counts = counts[counts > 0]
-        if counts.min() < 2 or n_val < len(counts) or len(labels) - n_val < len(counts):
-            return None
-        return labels
 
     def _loss(self):
         if self.meta_["task"] == "multiclass":

@@ -179,7 +179,11 @@ def _small_cnn(input_shape) -> keras.Model:
                 use_bias=False,
                 name=f"stage{stage}_conv{conv}",
             )(x)
-            x = keras.layers.BatchNormalization(name=f"stage{stage}_conv{conv}_bn")(x)
+            # momentum 0.9: moving statistics settle within the few hundred
+            # steps a small data set gives (0.99 lags and breaks inference)
+            x = keras.layers.BatchNormalization(
+                momentum=0.9, name=f"stage{stage}_conv{conv}_bn"
+            )(x)
             x = keras.layers.ReLU(name=f"stage{stage}_conv{conv}_relu")(x)
         if stage < 2:
             x = keras.layers.MaxPooling2D(name=f"stage{stage}_pool")(x)

@@ -1,0 +1,121 @@
+"""Class-label handling every applied_ml classifier shares.
+
+Labels of any hashable type become indices into ``classes_`` (NumPy for
+in-memory data, a TensorFlow lookup for ``tf.data``); class weights, the
+stratified validation split and the label checks live here once.
+"""
+
+import numpy as np
+import tensorflow as tf
+from sklearn.utils import assert_all_finite
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import column_or_1d
+
+
+class LabelsMixin:
+    """Mixin for classifiers over ``KerasEstimator`` (single-label targets)."""
+
+    def _is_multilabel(self) -> bool:
+        return False
+
+    def _check_labels(self, y) -> tuple[np.ndarray, str]:
+        """``y`` as an array and its scikit-learn target type, or a clear error."""
+        y = np.asarray(y) if not hasattr(y, "to_numpy") else y.to_numpy()
+        if y.dtype.kind in "fc":
+            assert_all_finite(y, input_name="y")
+        check_classification_targets(y)
+        return y, type_of_target(y, input_name="y")
+
+    def _encode_labels(self, y, *, reset: bool) -> np.ndarray:
+        """Indices into ``classes_`` (learned when ``reset``) of 1-D labels ``y``."""
+        y = column_or_1d(y, warn=True)
+        if reset:
+            self.classes_, encoded = np.unique(y, return_inverse=True)
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes in "
+                    f"`y`; Received 1 class: {self.classes_.tolist()[0]!r}."
+                )
+            return encoded
+        unseen = np.setdiff1d(y, self.classes_)
+        if unseen.size:
+            raise ValueError(
+                f"`y` holds labels not seen in the first fit: {unseen.tolist()}. "
+                f"Known classes: {self.classes_.tolist()}."
+            )
+        return np.searchsorted(self.classes_, y)
+
+    def _label_index_tf(self, targets):
+        """Indices into ``classes_`` of a batch of labels, inside tf.data."""
+        classes = self.classes_
+        if classes.dtype.kind in "OUS":
+            keys = tf.constant([str(c) for c in classes])
+        else:
+            keys = tf.constant(classes)
+            targets = tf.cast(targets, keys.dtype)
+        matches = tf.equal(tf.reshape(targets, [-1, 1]), tf.reshape(keys, [1, -1]))
+        known = tf.debugging.Assert(
+            tf.reduce_all(tf.reduce_any(matches, axis=1)),
+            [
+                "`X` (a tf.data.Dataset) yields labels not seen when fitting began:",
+                targets,
+            ],
+        )
+        with tf.control_dependencies([known]):
+            return tf.argmax(tf.cast(matches, tf.int32), axis=1)
+
+    def _class_weight_vector(self, counts) -> np.ndarray | None:
+        """Weight of each class index, from ``class_weight`` (None: unweighted)."""
+        cw = self.class_weight
+        if cw is None:
+            return None
+        if self._is_multilabel():
+            raise ValueError(
+                "`class_weight` is not supported for multilabel targets; pass "
+                "`sample_weight` instead."
+            )
+        if cw == "balanced":
+            counts = np.asarray(counts, dtype="float64")
+            weights = np.where(
+                counts > 0, counts.sum() / (len(counts) * np.maximum(counts, 1)), 0
+            )
+            return weights.astype("float32")
+        unknown = set(cw) - set(self.classes_.tolist())
+        if unknown:
+            raise ValueError(
+                "`class_weight` names labels that are not in y: "
+                f"{sorted(unknown, key=str)}. Classes: {self.classes_.tolist()}."
+            )
+        return np.array([cw.get(c, 1.0) for c in self.classes_.tolist()], "float32")
+
+    def _check_class_weight(self) -> None:
+        cw = self.class_weight
+        if cw is not None and cw != "balanced" and not isinstance(cw, dict):
+            raise ValueError(
+                "`class_weight` must be None, 'balanced' or a dict mapping class "
+                f"labels to weights. Received: class_weight={cw!r}"
+            )
+
+    def _class_sample_weights(self, targets: np.ndarray):
+        if self._is_multilabel():
+            self._class_weight_vector(None)  # raises when class_weight is set
+            return None
+        labels = targets.ravel().astype(int)
+        vector = self._class_weight_vector(
+            np.bincount(labels, minlength=len(self.classes_))
+        )
+        return None if vector is None else vector[labels]
+
+    def _class_weights_tf(self):
+        vector = self._class_weight_vector(self.meta_.get("class_counts"))
+        return None if vector is None else tf.constant(vector)
+
+    def _stratify(self, targets: np.ndarray, n_val: int):
+        if targets.ndim == 2 and targets.shape[1] > 1:
+            return None
+        labels = targets.ravel()
+        counts = np.bincount(labels.astype(int))
+        counts = counts[counts > 0]
+        if counts.min() < 2 or n_val < len(counts) or len(labels) - n_val < len(counts):
+            return None
+        return labels

@@ -1,0 +1,569 @@
+"""ImageClassifier: transfer learning with augmentation, as a scikit-learn estimator."""
+
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+from sklearn.base import ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+from applied_ml import metrics
+from applied_ml._docs import fill
+from applied_ml._labels import LabelsMixin
+from applied_ml._validation import check_bool, check_choice, check_number
+from applied_ml.base import KerasEstimator, _batched
+from applied_ml.vision import _data
+from applied_ml.vision._augment import AUGMENTATIONS, make_augmenter
+from applied_ml.vision._models import (
+    build_image_classifier,
+    features_of,
+    trunk,
+    unfreeze_top,
+)
+from applied_ml.vision.backbones import BACKBONES, DEFAULT_SIZES
+
+# Images per call when computing backbone features once for head training.
+_FEATURE_BATCH = 256
+
+
+class ImageClassifier(ClassifierMixin, LabelsMixin, KerasEstimator):
+    __doc__ = fill(
+        """Image classifier by transfer learning: pretrained backbone, new head.
+
+    Training runs in two phases, the standard recipe: first the new head is
+    trained with the backbone frozen, then (with ``fine_tune_layers > 0``) the
+    top of the backbone is unfrozen and trained on at a lower learning rate.
+    Batch normalization inside the backbone stays in inference mode
+    throughout. Augmentation is applied to training batches only and is not
+    part of the model. With the backbone frozen and no augmentation the
+    backbone's features are computed once and the head is trained on them.
+
+    Parameters
+    ----------
+    backbone : {{"efficientnet_lite0", "mobilenet_v2", "mobilenet_v3_small", \
+"efficientnet_b0", "resnet50", "small_cnn"}}, default="efficientnet_lite0"
+        Backbone network (see ``applied_ml.vision.load_backbone``).
+    weights : {{"imagenet", None}} or path, default="imagenet"
+        Backbone weights: ImageNet (offline for ``efficientnet_lite0``), random
+        (``None``; trains the whole network from scratch), or a file.
+    image_size : int or tuple of (int, int), optional
+        Size the model resizes images to; the backbone's default when None
+        (224, or 64 for ``small_cnn``).
+    augmentation : tuple of str or None, default=("flip", "rotation")
+        Random training transforms, from "flip", "rotation", "zoom",
+        "translation", "contrast", "brightness", "crop".
+    dropout : float, default=0.2
+        Dropout before the classification layer.
+    fine_tune_layers : int, default=0
+        Number of top backbone layers (with weights) unfrozen in phase two;
+        0 trains the head only. With ``weights=None`` the whole network is
+        trained in phase one and this must stay 0.
+    fine_tune_learning_rate : float, default=1e-5
+        Learning rate of phase two.
+    fine_tune_epochs : int, default=10
+        Maximum epochs of phase two.
+    cache_features : bool, default=True
+        Train the head on backbone features computed once, when the backbone
+        is frozen and augmentation is off (same result, much faster).
+    tta : int, default=0
+        Test-time augmentation: average the probabilities of the image and
+        this many augmented views of it.
+{training}
+    class_weight : dict, "balanced" or None, default=None
+        Weights per class label, multiplied into the sample weights.
+{run}
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        Class labels.
+    n_channels_ : int
+        Channels of the training images (1 grayscale, 3 RGB).
+    model_ : keras.Model
+        The trained Keras model: 0-255 images of any size in, probabilities out.
+    history_ : dict
+        Per-epoch training and validation loss and accuracy (both phases).
+    n_iter_ : int
+        Number of epochs run (both phases).
+    meta_ : dict
+        What the model builder learned from the training data.
+
+    Examples
+    --------
+    >>> from applied_ml.datasets import load_fashion_mnist
+    >>> from applied_ml.vision import ImageClassifier
+    >>> (x, y), _ = load_fashion_mnist()  # doctest: +SKIP
+    >>> clf = ImageClassifier(backbone="small_cnn", weights=None, augmentation=None)
+    >>> clf.fit(x[:500], y[:500]).predict(x[:3])  # doctest: +SKIP
+    """
+    )
+
+    def __init__(
+        self,
+        *,
+        backbone="efficientnet_lite0",
+        weights="imagenet",
+        image_size=None,
+        augmentation=("flip", "rotation"),
+        dropout=0.2,
+        fine_tune_layers=0,
+        fine_tune_learning_rate=1e-5,
+        fine_tune_epochs=10,
+        cache_features=True,
+        tta=0,
+        optimizer="adam",
+        learning_rate=0.001,
+        epochs=20,
+        max_steps=None,
+        batch_size=32,
+        early_stopping=True,
+        patience=3,
+        validation_fraction=0.1,
+        class_weight=None,
+        warm_start=False,
+        checkpoint_dir=None,
+        callbacks=None,
+        strategy="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.backbone = backbone
+        self.weights = weights
+        self.image_size = image_size
+        self.augmentation = augmentation
+        self.dropout = dropout
+        self.fine_tune_layers = fine_tune_layers
+        self.fine_tune_learning_rate = fine_tune_learning_rate
+        self.fine_tune_epochs = fine_tune_epochs
+        self.cache_features = cache_features
+        self.tta = tta
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.max_steps = max_steps
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.checkpoint_dir = checkpoint_dir
+        self.callbacks = callbacks
+        self.strategy = strategy
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ----------------------------------------------------------------- checks
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_choice("backbone", self.backbone, BACKBONES)
+        if self.weights is not None and not isinstance(self.weights, str | os.PathLike):
+            raise TypeError(
+                "`weights` must be 'imagenet', None or a path to a .weights.h5 "
+                f"file. Received: weights={self.weights!r}"
+            )
+        self._image_size()
+        aug = self.augmentation
+        if aug is not None and (
+            not isinstance(aug, tuple | list) or not set(aug) <= set(AUGMENTATIONS)
+        ):
+            listed = ", ".join(repr(a) for a in AUGMENTATIONS)
+            raise ValueError(
+                f"`augmentation` must be None or a tuple of names from {listed}. "
+                f"Received: augmentation={aug!r}"
+            )
+        check_number("dropout", self.dropout, low=0, high=1, high_inclusive=False)
+        check_number("fine_tune_layers", self.fine_tune_layers, integer=True, low=0)
+        check_number(
+            "fine_tune_learning_rate",
+            self.fine_tune_learning_rate,
+            low=0,
+            low_inclusive=False,
+        )
+        check_number("fine_tune_epochs", self.fine_tune_epochs, integer=True, low=1)
+        check_bool("cache_features", self.cache_features)
+        check_number("tta", self.tta, integer=True, low=0)
+        if self.tta and not self.augmentation:
+            raise ValueError(
+                "`tta` averages augmented views, so it needs `augmentation`. "
+                f"Received: tta={self.tta!r}, augmentation={self.augmentation!r}"
+            )
+        if self.weights is None and self.fine_tune_layers:
+            raise ValueError(
+                "With `weights=None` the whole network trains in phase one; "
+                "`fine_tune_layers` must be 0. "
+                f"Received: fine_tune_layers={self.fine_tune_layers!r}"
+            )
+        self._check_class_weight()
+
+    def _image_size(self) -> tuple[int, int]:
+        size = self.image_size
+        if size is None:
+            return (DEFAULT_SIZES[self.backbone],) * 2
+        if isinstance(size, int) and not isinstance(size, bool):
+            size = (size, size)
+        if (
+            not isinstance(size, tuple | list)
+            or len(size) != 2
+            or not all(
+                isinstance(s, int) and not isinstance(s, bool) and s >= 32 for s in size
+            )
+        ):
+            raise ValueError(
+                "`image_size` must be None, an int >= 32 or a (height, width) pair "
+                f"of such ints. Received: image_size={self.image_size!r}"
+            )
+        return tuple(size)
+
+    # ----------------------------------------------------------------- inputs
+    def _prepare_inputs(self, X, *, reset: bool) -> np.ndarray:
+        if isinstance(X, str | os.PathLike) and os.path.isdir(X):
+            raise ValueError(
+                "A folder of class sub-folders holds its own labels: pass it to "
+                "`fit` without `y` (to `predict`, pass the image files)."
+            )
+        if _data.is_path_list(X):
+            channels = None if reset else self.n_channels_
+            images = _data.read_images(X, self._image_size(), channels)
+        else:
+            images = _data.as_image_array(X)
+        if reset:
+            self.n_channels_ = images.shape[-1]
+        elif images.shape[-1] != self.n_channels_:
+            raise ValueError(
+                f"`X` must have {self.n_channels_} channel(s), as in fit. Received "
+                f"images of shape {images.shape[1:]}."
+            )
+        return images
+
+    def fit(self, X, y=None, sample_weight=None):
+        """Train the classifier (phase one, then optional fine-tuning).
+
+        Parameters
+        ----------
+        X : array-like, list of paths, str or tf.data.Dataset
+            Images ``(n, height, width[, channels])`` with values 0-255, a list
+            of image files, a folder with one sub-folder of images per class
+            (labels are the sub-folder names; ``y`` must be None), a
+            tensorflow-datasets name (its "train" split; needs the network or
+            a local copy), or a ``tf.data.Dataset`` of ``(images, labels)``
+            batches.
+        y : array-like of shape (n_samples,), optional
+            Class labels of any hashable type.
+        sample_weight : array-like of shape (n_samples,), optional
+            Per-sample weights.
+
+        Returns
+        -------
+        self
+            The fitted classifier.
+        """
+        if isinstance(X, str | os.PathLike) and not isinstance(X, tf.data.Dataset):
+            X, y = self._named_source(os.fspath(X), y)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+    def _named_source(self, source: str, y):
+        if y is not None:
+            raise ValueError(
+                "`y` must be None when `X` names a folder or a tensorflow-datasets "
+                f"set: the labels come with it. Received: X={source!r} and a y."
+            )
+        if os.path.isdir(source):
+            paths, labels = _data.folder_dataset(source)
+            self._check_params()
+            return paths, np.array(labels)
+        dataset = _data.load_tfds(source, "train")
+        return dataset.batch(self.batch_size), None
+
+    def _prepare_targets(self, y, *, reset: bool) -> np.ndarray:
+        y, y_type = self._check_labels(y)
+        if y.ndim == 2 and y.shape[1] > 1:
+            raise ValueError(
+                f"`y` must be 1-D class labels. Received targets of shape {y.shape} "
+                f"({y_type})."
+            )
+        return self._encode_labels(y, reset=reset).astype("int32")
+
+    def _learn_meta(self, inputs: np.ndarray, targets: np.ndarray) -> dict:
+        return self._meta(np.bincount(targets, minlength=len(self.classes_)))
+
+    def _meta(self, counts) -> dict:
+        return {
+            "n_classes": len(self.classes_),
+            "channels": int(self.n_channels_),
+            "image_size": list(self._image_size()),
+            "class_counts": [int(c) for c in counts],
+        }
+
+    def _build_model(self, meta: dict):
+        return build_image_classifier(
+            meta, backbone=self.backbone, weights=self.weights, dropout=self.dropout
+        )
+
+    def _loss(self):
+        return "sparse_categorical_crossentropy"
+
+    def _metrics(self):
+        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+
+    def _input_signature(self):
+        return tf.TensorSpec([None, None, None, self.n_channels_], tf.float32)
+
+    def _feed(self, chunk):
+        return tf.cast(chunk, tf.float32)
+
+    # --------------------------------------------------------------- pipeline
+    def _augmenter(self, image_shape):
+        seed = getattr(self, "_fit_seed", None)
+        return make_augmenter(self.augmentation, image_shape, seed)
+
+    def _pipeline(self, dataset, training: bool):
+        dataset = dataset.map(
+            lambda x, *rest: (tf.cast(x, tf.float32), *rest),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+        if training and self.augmentation:
+            shape = dataset.element_spec[0].shape[1:3]
+            if shape[0] is None or shape[1] is None:
+                shape = tuple(self._image_size())
+            augment = self._augmenter(tuple(shape))
+            dataset = dataset.map(
+                lambda x, *rest: (augment(x, training=True), *rest),
+                num_parallel_calls=tf.data.AUTOTUNE,
+            )
+        return dataset
+
+    def _learn_meta_from_dataset(self, dataset) -> dict:
+        spec = dataset.element_spec[0]
+        if spec.shape.rank not in (3, 4):
+            raise ValueError(
+                "`X` as a tf.data.Dataset must yield batches of images (batch, "
+                f"height, width[, channels]). Received elements of shape {spec.shape}."
+            )
+        self.n_channels_ = 1 if spec.shape.rank == 3 else int(spec.shape[-1])
+        labels = [np.asarray(batch[1]) for batch in dataset.as_numpy_iterator()]
+        if not labels:
+            raise ValueError("`X` is an empty tf.data.Dataset: it yielded no batches.")
+        labels = np.concatenate(labels)
+        if labels.dtype.kind in "OS":
+            labels = np.array(
+                [v.decode() if isinstance(v, bytes) else v for v in labels]
+            )
+        targets = self._prepare_targets(labels, reset=True)
+        return self._meta(np.bincount(targets, minlength=len(self.classes_)))
+
+    def _map_dataset(self, dataset, training: bool):
+        class_weights = self._class_weights_tf()
+        rank = dataset.element_spec[0].shape.rank
+
+        def convert(images, labels, *weights):
+            if rank == 3:
+                images = images[..., tf.newaxis]
+            index = self._label_index_tf(labels)
+            if class_weights is not None:
+                weight = tf.gather(class_weights, index)
+                weights = (
+                    (weight * tf.cast(weights[0], tf.float32),)
+                    if weights
+                    else (weight,)
+                )
+            return (images, index, *weights)
+
+        return self._pipeline(dataset.map(convert), training)
+
+    # --------------------------------------------------------------- training
+    def _train(self, data: dict) -> dict:
+        model = self.model_
+        pretrained = self.weights is not None
+        histories = []
+        if pretrained:
+            trunk(model).trainable = False
+            self._compile(self.learning_rate)
+        if pretrained and self.cache_features and not self.augmentation:
+            histories.append(self._train_head_on_features(data))
+        else:
+            histories.append(super()._train(data))
+        if self.fine_tune_layers:
+            unfreeze_top(model, self.fine_tune_layers)
+            self._compile(self.fine_tune_learning_rate)
+            histories.append(
+                self._run_fit(
+                    model,
+                    data["train"],
+                    data["validation"],
+                    self.fine_tune_epochs,
+                    data["steps_per_epoch"],
+                )
+            )
+        return {
+            key: [v for h in histories for v in h.get(key, [])] for key in histories[0]
+        }
+
+    def _train_head_on_features(self, data: dict) -> dict:
+        """Phase one on backbone features computed once (the backbone is frozen)."""
+        features = features_of(self.model_)
+        extract = tf.function(
+            lambda x: features(tf.cast(x, tf.float32), training=False), autograph=False
+        )
+
+        def featurize(parts):
+            if parts is None:
+                return None
+            images = parts[0]
+            feats = np.concatenate(
+                [
+                    extract(images[i : i + _FEATURE_BATCH]).numpy()
+                    for i in range(0, len(images), _FEATURE_BATCH)
+                ]
+            )
+            return (feats, *parts[1:])
+
+        if "train_parts" in data:
+            train_parts = featurize(data["train_parts"])
+            val_parts = featurize(data["validation_parts"])
+        else:  # tf.data input: read it once, in its own order
+            train_parts = _featurize_dataset(data["train"], extract)
+            val_parts = (
+                None
+                if data["validation"] is None
+                else _featurize_dataset(data["validation"], extract)
+            )
+        train = _batched(
+            train_parts, self.batch_size, shuffle=True, seed=self._fit_seed
+        )
+        validation = None if val_parts is None else _batched(val_parts, self.batch_size)
+        head = self.model_.get_layer("head")
+        inputs = keras.Input(train_parts[0].shape[1:], name="features")
+        head_model = keras.Model(inputs, head(inputs), name="head_on_features")
+        with self.model_.distribute_strategy.scope():
+            self._compile(self.learning_rate, model=head_model)
+        history = self._run_fit(
+            head_model, train, validation, self.epochs, data["steps_per_epoch"]
+        )
+        # The whole model takes over the head's optimizer and its state, so
+        # that saving, pickling and warm starts see the state training left.
+        self._compile(self.learning_rate, optimizer=head_model.optimizer)
+        return history
+
+    # ---------------------------------------------------------------- predict
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities (averaged over ``tta`` augmented views if set).
+
+        Parameters
+        ----------
+        X : array-like or list of paths
+            Images ``(n, height, width[, channels])`` with values 0-255, or
+            image files.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``.
+        """
+        proba = self._predict_raw(X).astype("float64")
+        if self.tta:
+            images = self._prepare_inputs(X, reset=False)
+            augment = self._augmenter(images.shape[1:3])
+            for _ in range(self.tta):
+                views = augment(tf.cast(images, tf.float32), training=True)
+                proba += self._predict_fn(views).numpy()
+            proba /= self.tta + 1
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict(self, X) -> np.ndarray:
+        """Most probable class of each image.
+
+        Parameters
+        ----------
+        X : array-like or list of paths
+            Images or image files.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def predict_top_k(self, X, k: int = 5) -> np.ndarray:
+        """The ``k`` most probable classes of each image, best first.
+
+        Parameters
+        ----------
+        X : array-like or list of paths
+            Images or image files.
+        k : int, default=5
+            How many classes (at most the number of classes).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, k)
+            Labels from ``classes_``.
+        """
+        check_is_fitted(self)
+        check_number("k", k, integer=True, low=1, high=len(self.classes_))
+        order = np.argsort(-self.predict_proba(X), axis=1, kind="stable")[:, :k]
+        return self.classes_[order]
+
+    def evaluate(self, X, y) -> dict:
+        """Accuracy, precision, recall, F1, ROC AUC, log loss and prediction bias.
+
+        Parameters
+        ----------
+        X : array-like or list of paths
+            Images or image files.
+        y : array-like
+            True labels.
+
+        Returns
+        -------
+        dict
+            Metric name to value (see ``applied_ml.metrics.classification_metrics``).
+        """
+        check_is_fitted(self)
+        proba = self.predict_proba(X)
+        return metrics.classification_metrics(
+            y, proba, self.classes_[np.argmax(proba, axis=1)], self.classes_
+        )
+
+    # ----------------------------------------------------------------- export
+    def _serving_signature(self):
+        return {
+            "images": tf.TensorSpec(
+                [None, None, None, self.n_channels_], tf.uint8, name="images"
+            )
+        }
+
+    def _serving_function(self):
+        model = self.model_
+        keys = (
+            [str(c) for c in self.classes_]
+            if self.classes_.dtype.kind in "OUS"
+            else self.classes_
+        )
+
+        def serve(inputs):
+            proba = model(tf.cast(inputs["images"], tf.float32), training=False)
+            return {
+                "probabilities": proba,
+                "labels": tf.gather(tf.constant(keys), tf.argmax(proba, axis=-1)),
+            }
+
+        return serve
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+
+def _featurize_dataset(dataset, extract) -> tuple:
+    parts = [[] for _ in dataset.element_spec]
+    for batch in dataset:
+        parts[0].append(extract(batch[0]).numpy())
+        for i, value in enumerate(batch[1:], start=1):
+            parts[i].append(value.numpy())
+    return tuple(np.concatenate(p) for p in parts)

@@ -1,12 +1,12 @@
 """Docstring sections shared by several estimators (kept in one place)."""
 
 TRAINING_PARAMETERS = """\
-    optimizer : {"adam", "adamw", "sgd", "momentum", "rmsprop", "adagrad", "ftrl"}, \
+    optimizer : {{"adam", "adamw", "sgd", "momentum", "rmsprop", "adagrad", "ftrl"}}, \
 default="adam"
         Optimizer name.
-    learning_rate : float, default=0.01
+    learning_rate : float, default={learning_rate}
         Optimizer step size.
-    epochs : int, default=200
+    epochs : int, default={epochs}
         Maximum passes over the training data.
     max_steps : int, optional
         Train for this many optimizer steps in total instead of ``epochs``.
@@ -15,7 +15,7 @@ default="adam"
     early_stopping : bool, default=True
         Stop when the validation loss has not improved for ``patience``
         epochs and restore the best weights.
-    patience : int, default=10
+    patience : int, default={patience}
         Epochs without improvement before early stopping.
     validation_fraction : float, default=0.1
         Share of the training data held out for validation (stratified for
@@ -29,13 +29,13 @@ RUN_PARAMETERS = """\
         restarted with the same arguments continues from its last epoch.
     callbacks : tuple of keras.callbacks.Callback, optional
         Extra Keras callbacks for ``fit``.
-    strategy : {"auto", "mirrored", "one_device"} or tf.distribute.Strategy, \
+    strategy : {{"auto", "mirrored", "one_device"}} or tf.distribute.Strategy, \
 default="auto"
         Distribution strategy to build and train under.
     random_state : int, RandomState instance or None, default=None
         Seed for weights, shuffling and the validation split; an int makes
         ``fit`` reproducible on CPU.
-    verbose : {0, 1, 2}, default=0
+    verbose : {{0, 1, 2}}, default=0
         0 is silent, 1 shows Keras' progress bar, 2 one line per epoch."""
 
 TABULAR_PARAMETERS = """\
@@ -44,7 +44,7 @@ TABULAR_PARAMETERS = """\
         ``CrossedFeature`` and ``PassthroughFeature`` objects. When None, every
         column is used: numeric and boolean columns as ``NumericFeature``,
         others as ``CategoricalFeature``.
-    model : {"linear", "dnn", "wide_deep"}, default="dnn"
+    model : {{"linear", "dnn", "wide_deep"}}, default="dnn"
         A linear model, a feed-forward network, or both summed (wide part:
         every feature, categories one-hot; deep part: every feature but the
         crosses, categories above 16 buckets embedded).
@@ -52,7 +52,7 @@ TABULAR_PARAMETERS = """\
         Hidden layer widths (``"dnn"``, ``"wide_deep"``).
     activation : str, default="relu"
         Hidden-layer activation.
-    dropout : float, default=0.0
+    dropout : float, default={dropout}
         Dropout rate after each hidden layer.
     batch_norm : bool, default=False
         Batch normalization in each hidden layer.
@@ -81,11 +81,16 @@ FITTED_ATTRIBUTES = """\
         Column names seen in ``fit`` (DataFrames with string column names)."""
 
 
-def fill(doc: str) -> str:
-    """Insert the shared sections into a docstring template."""
+# Defaults the shared sections state unless an estimator passes its own.
+DEFAULTS = {"learning_rate": 0.01, "epochs": 200, "patience": 10, "dropout": 0.0}
+
+
+def fill(doc: str, **defaults) -> str:
+    """Insert the shared sections, stating the estimator's own ``defaults``."""
+    values = {**DEFAULTS, **defaults}
     return doc.format(
-        training=TRAINING_PARAMETERS,
-        run=RUN_PARAMETERS,
-        tabular=TABULAR_PARAMETERS,
+        training=TRAINING_PARAMETERS.format(**values),
+        run=RUN_PARAMETERS.format(),
+        tabular=TABULAR_PARAMETERS.format(**values),
         fitted=FITTED_ATTRIBUTES,
     )

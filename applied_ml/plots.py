@@ -89,3 +89,116 @@ def plot_roc_curve(
     ax.set_title(title)
     ax.legend(loc="lower right")
     return _save(fig, path)
+
+
+def plot_confusion_matrix(
+    y_true,
+    y_pred,
+    path,
+    labels=None,
+    normalize: bool = False,
+    title: str = "Confusion matrix",
+) -> str:
+    """Plot a confusion matrix (rows: true class, columns: predicted) to a PNG.
+
+    Parameters
+    ----------
+    y_true : array-like
+        True labels.
+    y_pred : array-like
+        Predicted labels.
+    path : str or os.PathLike
+        PNG file to write.
+    labels : array-like, optional
+        Classes in display order (e.g. an estimator's ``classes_``); by
+        default the sorted labels found in ``y_true`` and ``y_pred``.
+    normalize : bool, default=False
+        Show each row as shares of its true class instead of counts.
+    title : str, default="Confusion matrix"
+        Figure title.
+
+    Returns
+    -------
+    str
+        The path written.
+    """
+    from sklearn.metrics import confusion_matrix
+
+    labels = np.unique(np.concatenate([y_true, y_pred])) if labels is None else labels
+    matrix = confusion_matrix(y_true, y_pred, labels=labels).astype("float64")
+    if normalize:
+        matrix /= np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    n = len(labels)
+    size = max(4.0, 0.55 * n + 2)
+    fig = Figure(figsize=(size, size))
+    ax = fig.add_subplot()
+    image = ax.imshow(matrix, cmap="Blues")
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    names = [str(label) for label in labels]
+    ax.set_xticks(range(n), names, rotation=45, ha="right")
+    ax.set_yticks(range(n), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    threshold = matrix.max() / 2
+    for i in range(n):
+        for j in range(n):
+            text = f"{matrix[i, j]:.2f}" if normalize else f"{int(matrix[i, j])}"
+            color = "white" if matrix[i, j] > threshold else "black"
+            ax.text(j, i, text, ha="center", va="center", color=color, fontsize=8)
+    return _save(fig, path)
+
+
+def plot_misclassified(
+    images,
+    y_true,
+    y_pred,
+    path,
+    max_images: int = 25,
+    title: str = "Misclassified images",
+) -> str:
+    """Plot a grid of the images whose prediction is wrong, to a PNG file.
+
+    Parameters
+    ----------
+    images : array-like of shape (n_samples, height, width[, channels])
+        The images, values 0-255.
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels.
+    path : str or os.PathLike
+        PNG file to write.
+    max_images : int, default=25
+        Show at most this many (the first ones in order).
+    title : str, default="Misclassified images"
+        Figure title.
+
+    Returns
+    -------
+    str
+        The path written.
+    """
+    images = np.asarray(images)
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if not len(images) == len(y_true) == len(y_pred):
+        raise ValueError(
+            "`images`, `y_true` and `y_pred` must have the same length. Received "
+            f"{len(images)}, {len(y_true)} and {len(y_pred)}."
+        )
+    wrong = np.flatnonzero(y_true != y_pred)[:max_images]
+    cols = max(1, min(5, len(wrong)))
+    rows = max(1, -(-len(wrong) // cols))
+    fig = Figure(figsize=(2.2 * cols, 2.4 * rows + 0.4))
+    fig.suptitle(f"{title} ({np.sum(y_true != y_pred)} of {len(y_true)})")
+    if not len(wrong):
+        fig.add_subplot().axis("off")
+    for k, i in enumerate(wrong):
+        ax = fig.add_subplot(rows, cols, k + 1)
+        image = images[i]
+        if image.ndim == 3 and image.shape[-1] == 1:
+            image = image[..., 0]
+        ax.imshow(image.astype("uint8"), cmap="gray" if image.ndim == 2 else None)
+        ax.set_title(f"true {y_true[i]}\npred {y_pred[i]}", fontsize=8)
+        ax.axis("off")
+    return _save(fig, path)

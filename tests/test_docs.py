@@ -1,5 +1,6 @@
 """Public API docstrings are numpydoc and match the signatures."""
 
+import ast
 import inspect
 
 import pytest
@@ -73,3 +74,16 @@ def test_every_estimator_documents_every_init_parameter():
         }
         params = set(inspect.signature(cls).parameters)
         assert params <= documented, params - documented
+
+
+def test_documented_defaults_match_the_signatures():
+    for name in applied_ml.__all__:
+        cls = getattr(applied_ml, name)
+        params = inspect.signature(cls).parameters
+        for line in cls.__doc__.splitlines():
+            head, _, default = line.partition(", default=")
+            param = head.split(" : ")[0].strip()
+            if default and param in params:
+                actual = params[param].default
+                stated = ast.literal_eval(default.strip())
+                assert stated == actual, (name, param, stated, actual)

@@ -9,7 +9,12 @@ from applied_ml.metrics import (
     prediction_bias,
     regression_metrics,
 )
-from applied_ml.plots import plot_learning_curves, plot_roc_curve
+from applied_ml.plots import (
+    plot_confusion_matrix,
+    plot_learning_curves,
+    plot_misclassified,
+    plot_roc_curve,
+)
 from tests.conftest import FAST
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -52,3 +57,23 @@ def test_plots_write_png_files(breast_cancer, tmp_path):
 def test_learning_curves_need_a_history(tmp_path):
     with pytest.raises(ValueError, match="`history` must be a fitted estimator"):
         plot_learning_curves({"accuracy": [1.0]}, tmp_path / "x.png")
+
+
+def test_image_plots_write_png_files(tmp_path):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (7, 12, 12), dtype="uint8")
+    y_true = np.array(["cat", "dog", "cat", "bird", "dog", "cat", "bird"])
+    y_pred = np.array(["cat", "cat", "cat", "bird", "dog", "bird", "bird"])
+    paths = [
+        plot_confusion_matrix(y_true, y_pred, tmp_path / "cm.png", normalize=True),
+        plot_misclassified(images, y_true, y_pred, tmp_path / "wrong.png"),
+        plot_misclassified(images[..., None], y_true, y_true, tmp_path / "none.png"),
+    ]
+    for path in paths:
+        with open(path, "rb") as f:
+            assert f.read(8) == PNG
+
+
+def test_misclassified_needs_equal_lengths(tmp_path):
+    with pytest.raises(ValueError, match="must have the same length. Received 3, 2"):
+        plot_misclassified(np.zeros((3, 8, 8)), [0, 1], [0, 1], tmp_path / "x.png")

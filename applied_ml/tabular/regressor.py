@@ -149,8 +149,11 @@ class TabularRegressor(RegressorMixin, TabularEstimator):
         return []
 
     def _unscale(self, raw):
-        return raw * np.asarray(self.meta_["target_scale"]) + np.asarray(
-            self.meta_["target_center"]
+        # float32 like the network (and the SavedModel): a float64 result
+        # would claim digits that depend on how the rows were batched
+        scale = np.asarray(self.meta_["target_scale"], "float32")
+        return raw.astype("float32") * scale + np.asarray(
+            self.meta_["target_center"], "float32"
         )
 
     # ---------------------------------------------------------------- predict
@@ -165,9 +168,10 @@ class TabularRegressor(RegressorMixin, TabularEstimator):
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            Predictions in the units of ``y`` (1-D when ``y`` was 1-D).
+            Predictions in the units of ``y`` (1-D when ``y`` was 1-D), as
+            float32, the precision of the network.
         """
-        out = self._unscale(self._predict_raw(X).astype("float64"))
+        out = self._unscale(self._predict_raw(X))
         return out.ravel() if self.meta_["target_ndim"] == 1 else out
 
     def evaluate(self, X, y) -> dict:

@@ -96,7 +96,10 @@ class ImageClassifier(ClassifierMixin, LabelsMixin, KerasEstimator):
     >>> (x, y), _ = load_fashion_mnist()  # doctest: +SKIP
     >>> clf = ImageClassifier(backbone="small_cnn", weights=None, augmentation=None)
     >>> clf.fit(x[:500], y[:500]).predict(x[:3])  # doctest: +SKIP
-    """
+    """,
+        learning_rate=0.001,
+        epochs=20,
+        patience=3,
     )
 
     def __init__(

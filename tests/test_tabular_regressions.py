@@ -228,3 +228,12 @@ def test_seeded_fit_restores_tensorflow_global_seed(breast_cancer):
     after_fit = tf.random.uniform([3]).numpy()
     TabularClassifier(**{**FAST, "epochs": 1}).fit(X, y)
     assert not np.array_equal(tf.random.uniform([3]).numpy(), after_fit)
+
+
+def test_a_row_predicted_alone_matches_its_batch():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(300, 3))
+    reg = TabularRegressor(**{**FAST, "epochs": 5}).fit(X, X[:, 0].round())
+    batched = reg.predict(X[:40])
+    alone = np.array([reg.predict(X[i : i + 1])[0] for i in range(40)])
+    np.testing.assert_array_equal(alone, batched)

@@ -37,10 +37,11 @@ test: lint data
 demo: install
 	$(PY) tutorials/penguins.py
 
-bench: install
+bench: install data
 	$(PY) -m pip install --quiet --no-deps "scikeras==0.13.0"
 	$(PY) benchmarks/tabular_quality.py
 	$(PY) benchmarks/tabular_speed.py
+	$(PY) benchmarks/image_classification.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

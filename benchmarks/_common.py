@@ -85,6 +85,33 @@ def median(values) -> float:
     return float(statistics.median(values))
 
 
+def rotate(round_index: int, *sides) -> None:
+    """Run every side once, the order rotated by one place each round.
+
+    Over ``len(sides)`` rounds every side runs once in every position (for two
+    sides: A B, B A, A B, ...), so slow drift of a shared machine does not
+    favour one side.
+    """
+    k = round_index % len(sides)
+    for fn in sides[k:] + sides[:k]:
+        fn()
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Records the wall time of every epoch of a ``fit`` (seconds)."""
+
+    def __init__(self):
+        super().__init__()
+        self.times = []
+        self._start = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.times.append(time.perf_counter() - self._start)
+
+
 def keras_inputs(est, X) -> dict:
     """The dict a fitted tabular estimator's ``model_`` takes, built by hand.
 

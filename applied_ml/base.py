@@ -28,13 +28,14 @@ from applied_ml._training import OPTIMIZERS, MaxSteps, make_optimizer
 from applied_ml._validation import check_bool, check_choice, check_number
 from applied_ml.distribute import resolve_strategy
 
-# Rows per call of the compiled inference function: large inputs are cut into
-# chunks so memory stays bounded, small ones pay one call.
-_PREDICT_CHUNK = 65_536
-
 
 class KerasEstimator(BaseEstimator):
     """Base class of all applied_ml estimators (not used directly)."""
+
+    # Rows per call of the compiled inference function: large inputs are cut
+    # into chunks so memory stays bounded, small ones pay one call. Tasks with
+    # large activations per row (images) use fewer.
+    _predict_batch = 65_536
 
     # ------------------------------------------------------------------ checks
     def _check_common_params(self) -> None:
@@ -356,8 +357,8 @@ class KerasEstimator(BaseEstimator):
         inputs = self._prepare_inputs(X, reset=False)
         n = _n_rows(inputs)
         chunks = [
-            self._predict_chunk(_slice(inputs, start, start + _PREDICT_CHUNK))
-            for start in range(0, n, _PREDICT_CHUNK)
+            self._predict_chunk(_slice(inputs, start, start + self._predict_batch))
+            for start in range(0, n, self._predict_batch)
         ]
         return np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
 

@@ -42,10 +42,6 @@
       ``fit`` alone and as build + compile + fit. Steady-state throughput is
       from the epochs after the first. Target: ours / raw ≥ 0.95.
 
-Test accuracy comes from ``predict_proba`` called on slices of 500 images: one
-call on all 10,000 test images runs them through the network at once and, for
-Lite0 at 96 x 96, needs about 20 GB of RAM.
-
 Run: ``TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python benchmarks/image_classification.py``
 """
 
@@ -160,8 +156,6 @@ THROUGHPUT = {
 THROUGHPUT_LR = 1e-3
 THROUGHPUT_TARGET = 0.95
 TOTAL_TARGET = 30 * 60
-# Images per predict_proba call (see predict_proba below).
-PREDICT_SLICE = 500
 
 
 def stratified_subsets(y: np.ndarray, sizes, seed: int) -> dict:
@@ -171,23 +165,8 @@ def stratified_subsets(y: np.ndarray, sizes, seed: int) -> dict:
     return {k: np.sort(np.concatenate([p[:k] for p in order.values()])) for k in sizes}
 
 
-def predict_proba(clf: ImageClassifier, images: np.ndarray) -> np.ndarray:
-    """``clf.predict_proba`` over slices of ``PREDICT_SLICE`` images.
-
-    One ``predict_proba`` call runs up to 65,536 images through the network
-    at once (``applied_ml.base._PREDICT_CHUNK``, sized for tabular rows): for
-    Lite0 at 96 x 96 the 10,000 test images alone peak near 20 GB of RAM.
-    """
-    return np.concatenate(
-        [
-            clf.predict_proba(images[i : i + PREDICT_SLICE])
-            for i in range(0, len(images), PREDICT_SLICE)
-        ]
-    )
-
-
 def accuracy(clf: ImageClassifier, images: np.ndarray, labels) -> float:
-    proba = predict_proba(clf, images)
+    proba = clf.predict_proba(images)
     return float(np.mean(clf.classes_[proba.argmax(axis=1)] == labels))
 
 

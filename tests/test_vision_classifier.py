@@ -275,3 +275,19 @@ def test_bad_parameters(fashion, params, match):
     x, y, _, _ = fashion
     with pytest.raises((ValueError, TypeError), match=match):
         ImageClassifier(**{**SMALL, **params}).fit(x[:10], y[:10])
+
+
+def test_large_inputs_are_predicted_in_chunks(small_fitted, fashion, monkeypatch):
+    _, _, x_test, _ = fashion
+    calls = []
+    predict_fn = small_fitted._predict_fn
+    monkeypatch.setattr(
+        small_fitted, "_predict_fn", lambda x: calls.append(len(x)) or predict_fn(x)
+    )
+    proba = small_fitted.predict_proba(x_test[:300])
+    assert calls == [256, 44]  # bounded memory: at most 256 images per call
+    parts = [
+        small_fitted.predict_proba(x_test[:100]),
+        small_fitted.predict_proba(x_test[100:300]),
+    ]
+    np.testing.assert_allclose(proba, np.concatenate(parts), atol=1e-6)

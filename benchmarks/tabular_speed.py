@@ -43,6 +43,7 @@ from _common import (  # noqa: E402
     keras_inputs,
     markdown_table,
     median,
+    rotate,
     timed,
     verdict,
 )
@@ -93,14 +94,6 @@ def compile_like(model: keras.Model, est: TabularClassifier) -> None:
     )
 
 
-def alternate(round_index: int, *sides) -> None:
-    """Run every side once, rotating (and on odd rounds reversing) the order."""
-    k = round_index % len(sides)
-    order = sides[k:] + sides[:k]
-    for fn in order if round_index % 2 == 0 else order[::-1]:
-        fn()
-
-
 # ------------------------------------------------------------------------ fit
 def pipeline(inputs: dict, targets: np.ndarray):
     """The input pipeline the estimator builds: slices, shuffle, batch, prefetch."""
@@ -146,7 +139,7 @@ def bench_fit(name: str, X, y) -> tuple[dict, TabularClassifier]:
     for values in times.values():
         values.clear()
     for r in range(FIT_REPEATS):
-        alternate(r, run_ours, run_arrays, run_dataset)
+        rotate(r, run_ours, run_arrays, run_dataset)
     ours = np.array(times["ours"])
 
     def ratio(side: str, with_build: bool) -> float:
@@ -204,7 +197,7 @@ def bench_predict(name: str, est: TabularClassifier, X) -> list[dict]:
             times["on_batch"].append(timed(est.model_.predict_on_batch, inputs)[0])
 
         for r in range(PREDICT_REPEATS[n]):
-            alternate(r, run_ours, run_raw)
+            rotate(r, run_ours, run_raw)
         ours, predict, on_batch = (
             median(times[k]) for k in ("ours", "predict", "on_batch")
         )
@@ -273,7 +266,7 @@ def bench_scikeras(X, y) -> dict:
     ours = TabularClassifier(**FIT_PARAMS).fit(X, y)
     times = {"ours": [], "scikeras": []}
     for r in range(FIT_REPEATS):
-        alternate(
+        rotate(
             r,
             lambda: times["ours"].append(
                 timed(TabularClassifier(**FIT_PARAMS).fit, X, y)[0]
@@ -288,7 +281,7 @@ def bench_scikeras(X, y) -> dict:
         ours.predict_proba(batch), theirs.predict_proba(batch)  # warm-up
         t = {"ours": [], "scikeras": []}
         for r in range(PREDICT_REPEATS[n]):
-            alternate(
+            rotate(
                 r,
                 lambda batch=batch, t=t: t["ours"].append(
                     timed(ours.predict_proba, batch)[0]

@@ -291,3 +291,13 @@ def test_large_inputs_are_predicted_in_chunks(small_fitted, fashion, monkeypatch
         small_fitted.predict_proba(x_test[100:300]),
     ]
     np.testing.assert_allclose(proba, np.concatenate(parts), atol=1e-6)
+
+
+def test_cached_features_from_a_tf_data_dataset(fashion, lite0_available):
+    x, y, _, _ = fashion
+    ds = tf.data.Dataset.from_tensor_slices((x[:96], y[:96])).batch(16)
+    kwargs = {"image_size": 48, "augmentation": None, "epochs": 2, "random_state": 0}
+    clf = ImageClassifier(**kwargs).fit(ds)
+    assert {"loss", "val_loss"} <= set(clf.history_)
+    assert set(clf.predict(x[:20])) <= set(clf.classes_)
+    assert not trunk(clf.model_).trainable

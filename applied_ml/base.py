@@ -547,6 +547,15 @@ def _batched(parts: tuple, batch_size: int, shuffle: bool = False, seed=None):
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
+def _decoded(values: np.ndarray) -> np.ndarray:
+    """tf.data yields text as bytes; the estimators work with str."""
+    if values.dtype.kind in "OS":
+        return np.vectorize(
+            lambda v: v.decode() if isinstance(v, bytes) else v, otypes=[object]
+        )(values)
+    return values
+
+
 def _n_rows(inputs) -> int:
     if isinstance(inputs, dict):
         return len(next(iter(inputs.values())))

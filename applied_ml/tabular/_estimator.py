@@ -5,7 +5,7 @@ import pandas as pd
 import tensorflow as tf
 
 from applied_ml._validation import check_bool, check_choice, check_number
-from applied_ml.base import KerasEstimator
+from applied_ml.base import KerasEstimator, _decoded
 from applied_ml.tabular._columns import (
     NUMERIC,
     column_kinds,
@@ -24,15 +24,6 @@ def _allows_missing(spec) -> bool:
     if isinstance(spec, PassthroughFeature):
         return False
     return not isinstance(spec, NumericFeature) or spec.impute
-
-
-def _decoded(values: np.ndarray) -> np.ndarray:
-    """tf.data yields text as bytes; the estimators work with str."""
-    if values.dtype.kind in "OS":
-        return np.vectorize(
-            lambda v: v.decode() if isinstance(v, bytes) else v, otypes=[object]
-        )(values)
-    return values
 
 
 class TabularEstimator(KerasEstimator):

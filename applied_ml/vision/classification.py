@@ -12,7 +12,7 @@ from applied_ml import metrics
 from applied_ml._docs import fill
 from applied_ml._labels import LabelsMixin
 from applied_ml._validation import check_bool, check_choice, check_number
-from applied_ml.base import KerasEstimator, _batched, _Inference
+from applied_ml.base import KerasEstimator, _batched, _decoded, _Inference
 from applied_ml.vision import _data
 from applied_ml.vision._augment import AUGMENTATIONS, make_augmenter
 from applied_ml.vision._models import (
@@ -352,11 +352,7 @@ class ImageClassifier(ClassifierMixin, LabelsMixin, KerasEstimator):
         labels = [np.asarray(batch[1]) for batch in dataset.as_numpy_iterator()]
         if not labels:
             raise ValueError("`X` is an empty tf.data.Dataset: it yielded no batches.")
-        labels = np.concatenate(labels)
-        if labels.dtype.kind in "OS":
-            labels = np.array(
-                [v.decode() if isinstance(v, bytes) else v for v in labels]
-            )
+        labels = _decoded(np.concatenate(labels))
         targets = self._prepare_targets(labels, reset=True)
         return self._meta(np.bincount(targets, minlength=len(self.classes_)))
 

@@ -1,8 +1,9 @@
 """Class-label handling every applied_ml classifier shares.
 
-Labels of any hashable type become indices into ``classes_`` (NumPy for
-in-memory data, a TensorFlow lookup for ``tf.data``); class weights, the
-stratified validation split and the label checks live here once.
+Labels of any hashable type are checked in NumPy and become indices into
+``classes_`` by one TensorFlow lookup, for in-memory and ``tf.data`` input
+alike; class weights, the stratified validation split, label decoding and the
+label checks live here once.
 """
 
 import numpy as np
@@ -26,24 +27,42 @@ class LabelsMixin:
         check_classification_targets(y)
         return y, type_of_target(y, input_name="y")
 
-    def _encode_labels(self, y, *, reset: bool) -> np.ndarray:
-        """Indices into ``classes_`` (learned when ``reset``) of 1-D labels ``y``."""
+    def _check_classes(self, y, *, reset: bool) -> np.ndarray:
+        """1-D labels ``y``; learn ``classes_`` when ``reset``, else check them."""
         y = column_or_1d(y, warn=True)
         if reset:
-            self.classes_, encoded = np.unique(y, return_inverse=True)
+            self.classes_ = np.unique(y)
             if len(self.classes_) < 2:
                 raise ValueError(
                     f"{type(self).__name__} needs samples of at least 2 classes in "
                     f"`y`; Received 1 class: {self.classes_.tolist()[0]!r}."
                 )
-            return encoded
+            return y
         unseen = np.setdiff1d(y, self.classes_)
         if unseen.size:
             raise ValueError(
                 f"`y` holds labels not seen in the first fit: {unseen.tolist()}. "
                 f"Known classes: {self.classes_.tolist()}."
             )
-        return np.searchsorted(self.classes_, y)
+        return y
+
+    def _class_counts(self, labels: np.ndarray) -> np.ndarray:
+        """How many of ``labels`` fall in each class of ``classes_``."""
+        index = np.searchsorted(self.classes_, labels)
+        return np.bincount(index, minlength=len(self.classes_))
+
+    def _labels_tf(self, index):
+        """Class labels (text as strings) at indices ``index``, in TensorFlow."""
+        classes = self.classes_
+        keys = [str(c) for c in classes] if classes.dtype.kind in "OUS" else classes
+        return tf.gather(tf.constant(keys), index)
+
+    def _labels_from_tf(self, labels: np.ndarray) -> np.ndarray:
+        """Labels computed by :meth:`_labels_tf` as values of ``classes_``."""
+        if self.classes_.dtype.kind in "OUS":
+            text = [v.decode() for v in labels.ravel()]
+            return np.array(text, dtype=self.classes_.dtype).reshape(labels.shape)
+        return labels.astype(self.classes_.dtype, copy=False)
 
     def _label_index_tf(self, targets):
         """Indices into ``classes_`` of a batch of labels, inside tf.data."""
@@ -96,25 +115,22 @@ class LabelsMixin:
                 f"labels to weights. Received: class_weight={cw!r}"
             )
 
-    def _class_sample_weights(self, targets: np.ndarray):
+    def _target_weights(self, model_targets):
+        """Class weights of a batch, from the targets' class indices."""
         if self._is_multilabel():
             self._class_weight_vector(None)  # raises when class_weight is set
             return None
-        labels = targets.ravel().astype(int)
-        vector = self._class_weight_vector(
-            np.bincount(labels, minlength=len(self.classes_))
-        )
-        return None if vector is None else vector[labels]
-
-    def _class_weights_tf(self):
         vector = self._class_weight_vector(self.meta_.get("class_counts"))
-        return None if vector is None else tf.constant(vector)
+        if vector is None:
+            return None
+        index = tf.cast(tf.reshape(model_targets, [-1]), tf.int64)
+        return tf.gather(tf.constant(vector), index)
 
     def _stratify(self, targets: np.ndarray, n_val: int):
         if targets.ndim == 2 and targets.shape[1] > 1:
             return None
-        labels = targets.ravel()
-        counts = np.bincount(labels.astype(int))
+        labels = np.searchsorted(self.classes_, targets.ravel())
+        counts = np.bincount(labels)
         counts = counts[counts > 0]
         if counts.min() < 2 or n_val < len(counts) or len(labels) - n_val < len(counts):
             return None

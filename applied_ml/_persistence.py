@@ -7,6 +7,7 @@ a tag, and loading only ever constructs classes registered here.
 """
 
 import dataclasses
+import importlib
 import json
 import os
 import tempfile
@@ -17,12 +18,45 @@ import numpy as np
 
 STATE_FILE = "applied_ml.json"
 _VALUE_CLASSES: dict[str, type] = {}
+_ESTIMATORS: dict[str, type] = {}
 
 
 def register_value_class(cls: type) -> type:
     """Allow instances of dataclass ``cls`` in saved estimator state."""
     _VALUE_CLASSES[cls.__name__] = cls
     return cls
+
+
+def register_estimator(cls: type) -> type:
+    """Let ``load`` rebuild estimators of class ``cls`` (done by the base class).
+
+    Every concrete ``KerasEstimator`` subclass registers itself when it is
+    defined, so a new task saves and loads without being listed anywhere.
+    """
+    _ESTIMATORS[_class_key(cls.__module__, cls.__qualname__)] = cls
+    return cls
+
+
+def _class_key(module: str, name: str) -> str:
+    return f"{module}:{name}"
+
+
+def _estimator_class(state: dict) -> type:
+    """The registered class that ``state`` names, imported if it is ours."""
+    name, module = state.get("class"), state.get("module")
+    if module is None:  # archives written before classes were registered
+        import applied_ml
+
+        module = getattr(applied_ml, str(name), type).__module__
+    key = _class_key(str(module), str(name))
+    if key not in _ESTIMATORS and str(module).split(".")[0] == "applied_ml":
+        importlib.import_module(module)  # our own modules only: never arbitrary
+    if key not in _ESTIMATORS:
+        raise ValueError(
+            f"Unknown estimator class in saved state: {name!r} from module "
+            f"{module!r}. Import the module that defines it before loading."
+        )
+    return _ESTIMATORS[key]
 
 
 def model_to_bytes(model: keras.Model) -> bytes:
@@ -111,7 +145,8 @@ def dump_state(estimator) -> str:
         if k.endswith("_") and not k.startswith("_") and k != "model_"
     }
     state = {
-        "class": type(estimator).__name__,
+        "class": type(estimator).__qualname__,
+        "module": type(estimator).__module__,
         "params": _encode(params),
         "attributes": _encode(attributes),
     }
@@ -120,12 +155,7 @@ def dump_state(estimator) -> str:
 
 def restore_state(state: dict):
     """Rebuild an (unfitted-model) estimator from :func:`dump_state` output."""
-    import applied_ml
-
-    name = state.get("class")
-    if name not in applied_ml.__all__:
-        raise ValueError(f"Unknown applied_ml estimator in saved state: {name!r}")
-    estimator = getattr(applied_ml, name)(**_decode(state["params"]))
+    estimator = _estimator_class(state)(**_decode(state["params"]))
     for key, value in _decode(state["attributes"]).items():
         setattr(estimator, key, value)
     return estimator

@@ -1,13 +1,11 @@
 """KerasEstimator: the fit/predict/persistence machinery every task shares.
 
-A task subclass supplies what differs between tasks: how raw inputs become
-model inputs (``_prepare_inputs``), how targets are encoded
-(``_prepare_targets``), what is learned from the training data before the
-model is built (``_learn_meta``), the model itself (``_build_model``), its
-loss and metrics, and how raw outputs are decoded. Everything else lives
-here once: parameter checks, seeding, strategy scope, validation split,
-sample and class weights, callbacks, history, fast inference, pickling,
-``.keras`` save/load and SavedModel export.
+The base owns the lifecycle once: parameter checks, seeding, strategy scope,
+the validation split, sample and class weights, batching, callbacks, training
+phases with their own backups, history, chunked compiled prediction, pickling,
+``.keras`` save/load and SavedModel export. A task fills in the hooks listed
+in :class:`KerasEstimator`'s docstring; ``CONTRIBUTING.md`` walks through a
+complete small task.
 """
 
 import json
@@ -26,16 +24,213 @@ from applied_ml import _persistence
 from applied_ml._random import seed_from, seeded
 from applied_ml._training import OPTIMIZERS, MaxSteps, make_optimizer
 from applied_ml._validation import check_bool, check_choice, check_number
+from applied_ml.data import (
+    FitData,
+    chunks,
+    examples,
+    n_rows,
+    read_batches,
+    shuffled_batches,
+    split_batches,
+    steps,
+    take,
+)
 from applied_ml.distribute import resolve_strategy
+
+# Hooks without a usable default: a concrete task class that lacks one is
+# refused when the class is defined, not deep inside ``fit``.
+REQUIRED_HOOKS = (
+    "_prepare_inputs",
+    "_learn_meta",
+    "_build_model",
+    "_loss",
+    "_input_signature",
+    "_encode",
+    "_decode",
+)
 
 
 class KerasEstimator(BaseEstimator):
-    """Base class of all applied_ml estimators (not used directly)."""
+    """Base class of all applied_ml estimators (not used directly).
+
+    A task subclass supplies what differs between tasks through these hooks;
+    everything else (checks, seeding, strategy, validation split, weights,
+    batching, callbacks, phases, prediction, persistence, export) is here.
+
+    Required (a concrete subclass without one fails at class definition):
+
+    - ``_prepare_inputs(X, *, reset)``: validate in-memory ``X`` and return
+      prepared inputs (an array, or a dict or tuple of arrays, samples first)
+      matching ``_input_signature()``; learn input facts when ``reset``.
+    - ``_learn_meta(inputs, targets)``: facts the model is built from, learned
+      on the training split only (statistics, vocabularies, class counts).
+    - ``_build_model(meta)``: the uncompiled Keras model.
+    - ``_loss()``: the Keras loss.
+    - ``_input_signature()``: ``tf.TensorSpec`` structure of prepared inputs.
+    - ``_encode(inputs, targets, *, training)``: in TensorFlow, a batch of
+      prepared inputs (and raw targets, or None) to ``(model inputs, model
+      targets)``; the one path for in-memory data, ``tf.data``, ``predict``
+      and the SavedModel.
+    - ``_decode(raw)``: in TensorFlow, raw model outputs to a dict of named
+      outputs; the one path for ``predict`` and every serving endpoint.
+
+    Optional, with defaults:
+
+    - ``_prepare_targets(y, *, reset)``: validate ``y`` (default: the task
+      takes no targets; ``fit(X)`` only, see the ``target_tags`` tag).
+    - ``_metrics()``: Keras metrics (none).
+    - ``_target_weights(model_targets)``: per-example weights derived from
+      targets, e.g. class weights (none).
+    - ``_batch(dataset, *, training)``: batch a dataset of examples (seeded
+      shuffle, then ``batch_size``).
+    - ``_dataset_inputs(features)``: a ``tf.data`` batch of the user's features
+      to the prepared-input structure (identity).
+    - ``_learn_meta_from_dataset(dataset)``: read the training batches of a
+      ``tf.data`` input once and learn the meta from them.
+    - ``_join(chunks)``: assemble per-chunk prediction outputs (concatenate).
+    - ``_endpoints()``: serving endpoints by name (``serving_default`` from
+      ``_serving_signature()`` and ``_serving_inputs``).
+    - ``_phases()`` and ``_fit_phase(phase, data)``: the training phases,
+      each resumable from its own folder under ``checkpoint_dir``.
+    - ``_after_fit(data)``: work after training (threshold tuning).
+    - ``_post_restore()``: rebuild derived state after fit, unpickling and
+      ``load`` (the compiled prediction function by default).
+    - ``_check_params()``: parameter checks (extend, calling super).
+
+    Subclasses that only share code between tasks pass ``abstract=True`` in
+    their class statement.
+    """
 
     # Rows per call of the compiled inference function: large inputs are cut
     # into chunks so memory stays bounded, small ones pay one call. Tasks with
     # large activations per row (images) use fewer.
     _predict_batch = 65_536
+
+    def __init_subclass__(cls, *, abstract: bool = False, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if abstract:
+            return
+        missing = [h for h in REQUIRED_HOOKS if getattr(cls, h) is _HOOK_STUBS[h]]
+        if missing:
+            raise TypeError(
+                f"{cls.__name__} must define the task hook(s) {missing} (see the "
+                "docstring of applied_ml.base.KerasEstimator). Received a class "
+                f"that inherits them from {KerasEstimator.__name__} unimplemented."
+            )
+        _persistence.register_estimator(cls)
+
+    # ------------------------------------------------------------ task hooks
+    def _prepare_inputs(self, X, *, reset: bool):
+        """Validate in-memory ``X``; return prepared inputs (samples first)."""
+        raise NotImplementedError
+
+    def _learn_meta(self, inputs, targets) -> dict:
+        """Facts the model is built from, learned on the training split."""
+        raise NotImplementedError
+
+    def _build_model(self, meta: dict) -> keras.Model:
+        """The uncompiled Keras model for ``meta``."""
+        raise NotImplementedError
+
+    def _loss(self):
+        """The Keras loss of the model."""
+        raise NotImplementedError
+
+    def _input_signature(self):
+        """``tf.TensorSpec`` structure of a batch of prepared inputs."""
+        raise NotImplementedError
+
+    def _encode(self, inputs, targets, *, training: bool):
+        """A batch of prepared inputs and raw targets to model inputs, targets."""
+        raise NotImplementedError
+
+    def _decode(self, raw) -> dict:
+        """Raw model outputs to a dict of named output tensors."""
+        raise NotImplementedError
+
+    def _prepare_targets(self, y, *, reset: bool):
+        """Validate ``y``; by default the task takes none."""
+        if y is not None:
+            raise ValueError(
+                f"{type(self).__name__} learns from X alone; `y` must be None. "
+                f"Received: y of type {type(y).__name__}"
+            )
+        return None
+
+    def _metrics(self) -> list:
+        return []
+
+    def _target_weights(self, model_targets):
+        """Per-example weights derived from the targets (None: unweighted)."""
+        return None
+
+    def _batch(self, dataset, *, training: bool):
+        """Batch a dataset of examples: seeded shuffle when training."""
+        return shuffled_batches(
+            dataset, self.batch_size, shuffle=training, seed=self._fit_seed
+        )
+
+    def _dataset_inputs(self, features):
+        """A batch of a user's ``tf.data`` features as prepared inputs."""
+        return features
+
+    def _learn_meta_from_dataset(self, dataset) -> dict:
+        """Learn the meta from the training batches of a ``tf.data`` input."""
+        if self._takes_targets():
+            features, targets = read_batches(dataset, (0, 1))
+            targets = self._prepare_targets(targets, reset=True)
+        else:
+            (features,), targets = read_batches(dataset, (0,)), None
+        inputs = self._prepare_inputs(features, reset=True)
+        return self._learn_meta(inputs, targets)
+
+    def _join(self, outputs: list[dict]) -> dict:
+        """Assemble the outputs of consecutive prediction chunks."""
+        return {k: np.concatenate([o[k] for o in outputs]) for k in outputs[0]}
+
+    def _serving_signature(self):
+        """Input signature of the ``serving_default`` endpoint."""
+        return self._input_signature()
+
+    def _serving_inputs(self, served):
+        """Served raw inputs as prepared inputs (identity by default)."""
+        return served
+
+    def _endpoints(self) -> dict:
+        """Serving endpoints: name to ``(function, input signature)``."""
+
+        def serve(served):
+            return self._outputs(self._serving_inputs(served))
+
+        return {"serving_default": (serve, self._serving_signature())}
+
+    def _phases(self) -> tuple:
+        """Names of the training phases, run in order."""
+        return ("train",)
+
+    def _fit_phase(self, phase: str, data: FitData) -> dict:
+        """Run one training phase; return its per-epoch history."""
+        return self._run_fit(
+            self.model_,
+            data.train,
+            data.validation,
+            self.epochs,
+            data.steps_per_epoch,
+            phase=phase,
+        )
+
+    def _after_fit(self, data: FitData) -> None:
+        """Hook run after training (threshold tuning and the like)."""
+
+    def _post_restore(self) -> None:
+        """Rebuild derived state after fit, unpickling and ``load``."""
+        self._predict_fn = tf.function(
+            _Inference(self),
+            input_signature=[self._input_signature()],
+            # no Python control flow to convert: without AutoGraph the first
+            # trace does not re-read the task's source from disk
+            autograph=False,
+        )
 
     # ------------------------------------------------------------------ checks
     def _check_common_params(self) -> None:
@@ -88,6 +283,9 @@ class KerasEstimator(BaseEstimator):
         """Task-specific parameter checks; subclasses extend."""
         self._check_common_params()
 
+    def _takes_targets(self) -> bool:
+        return self.__sklearn_tags__().target_tags.required
+
     # -------------------------------------------------------------------- fit
     def fit(self, X, y=None, sample_weight=None):
         """Train the model.
@@ -99,7 +297,7 @@ class KerasEstimator(BaseEstimator):
             ``(features, targets)`` or ``(features, targets, sample_weight)``;
             ``y`` and ``sample_weight`` are then left as None.
         y : array-like, optional
-            Training targets.
+            Training targets (None for tasks that learn from ``X`` alone).
         sample_weight : array-like of shape (n_samples,), optional
             Per-sample weights, multiplied with class weights when both are
             given.
@@ -130,9 +328,9 @@ class KerasEstimator(BaseEstimator):
                 _build_from_first_replica(self.model_)
             history = self._train(data)
         self.history_ = {k: [float(v) for v in vs] for k, vs in history.items()}
-        self.n_iter_ = len(history["loss"])
-        self._predict_fn = self._make_predict_fn()
-        self._after_fit(data["validation"])
+        self.n_iter_ = len(self.history_.get("loss", ()))
+        self._after_fit(data)
+        self._post_restore()
         return self
 
     def _compile(self, learning_rate: float, model=None, optimizer=None) -> None:
@@ -152,17 +350,17 @@ class KerasEstimator(BaseEstimator):
                 metrics=self._metrics(),
             )
 
-    def _train(self, data: dict) -> dict:
-        """Train ``model_`` on ``data``; return the per-epoch history."""
-        return self._run_fit(
-            self.model_,
-            data["train"],
-            data["validation"],
-            self.epochs,
-            data["steps_per_epoch"],
-        )
+    def _train(self, data: FitData) -> dict:
+        """Run every training phase in order; their histories, end to end."""
+        history: dict = {}
+        for phase in self._phases():
+            for key, values in self._fit_phase(phase, data).items():
+                history.setdefault(key, []).extend(values)
+        return history
 
-    def _run_fit(self, model, train, validation, epochs, steps_per_epoch) -> dict:
+    def _run_fit(
+        self, model, train, validation, epochs, steps_per_epoch, *, phase: str
+    ) -> dict:
         """One ``model.fit`` with the estimator's callbacks; its history dict."""
         if self.max_steps is not None:
             # MaxSteps ends the run; the epoch count only has to be enough
@@ -175,17 +373,19 @@ class KerasEstimator(BaseEstimator):
             train,
             validation_data=validation,
             epochs=epochs,
-            callbacks=self._callbacks(),
+            callbacks=self._callbacks(phase),
             verbose=self.verbose,
             shuffle=False,  # the pipelines shuffle (seeded) themselves
         )
         return history.history
 
-    def _callbacks(self) -> list:
+    def _callbacks(self, phase: str) -> list:
         callbacks = []
         if self.checkpoint_dir is not None:
             callbacks.append(
-                keras.callbacks.BackupAndRestore(os.fspath(self.checkpoint_dir))
+                keras.callbacks.BackupAndRestore(
+                    os.path.join(os.fspath(self.checkpoint_dir), phase)
+                )
             )
         if self.early_stopping:
             callbacks.append(
@@ -199,56 +399,73 @@ class KerasEstimator(BaseEstimator):
             callbacks.append(MaxSteps(self.max_steps))
         return callbacks + list(self.callbacks or ())
 
-    def _array_fit_data(self, X, y, sample_weight, *, reset: bool) -> dict:
+    # ------------------------------------------------------------------- data
+    def _array_fit_data(self, X, y, sample_weight, *, reset: bool) -> FitData:
         """Validate in-memory data, split off validation, learn the meta."""
-        if y is None:
+        if y is None and self._takes_targets():
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None."
             )
         inputs = self._prepare_inputs(X, reset=reset)
         targets = self._prepare_targets(y, reset=reset)
-        n = _n_rows(inputs)
-        if len(targets) != n:
+        n = n_rows(inputs)
+        if targets is not None and n_rows(targets) != n:
             raise ValueError(
                 f"`X` and `y` must have the same number of samples. Received: "
-                f"{n} samples in X and {len(targets)} in y."
+                f"{n} samples in X and {n_rows(targets)} in y."
             )
-        weights = self._sample_weights(targets, sample_weight, n)
+        weights = _check_sample_weight(sample_weight, n)
         train_idx, val_idx = self._split(n, targets)
-        train_inputs = _take(inputs, train_idx)
+        parts = examples(inputs, targets, weights)
+        train = take(parts, train_idx)
         if reset:
-            self.meta_ = self._learn_meta(train_inputs, targets[train_idx])
-        train_parts = (train_inputs, targets[train_idx])
-        if weights is not None:
-            train_parts += (weights[train_idx],)
-        validation = None
-        if val_idx is not None:
-            val_parts = (_take(inputs, val_idx), targets[val_idx])
-            if weights is not None:
-                val_parts += (weights[val_idx],)
-            validation = self._pipeline(_batched(val_parts, self.batch_size), False)
-        train = self._pipeline(
-            _batched(train_parts, self.batch_size, shuffle=True, seed=self._fit_seed),
-            True,
+            self.meta_ = self._learn_meta(train["inputs"], train.get("targets"))
+        validation = None if val_idx is None else take(parts, val_idx)
+        return FitData(
+            train=self._examples_pipeline(train, training=True),
+            validation=None
+            if validation is None
+            else self._examples_pipeline(validation, training=False),
+            steps_per_epoch=steps(len(train_idx), self.batch_size),
+            train_in_order=self._examples_pipeline(train, training=False),
         )
-        return {
-            "train": train,
-            "validation": validation,
-            "train_parts": train_parts,
-            "validation_parts": None if val_idx is None else val_parts,
-            "steps_per_epoch": math.ceil(len(train_idx) / self.batch_size),
-        }
 
-    def _feed(self, chunk):
-        """Model input for a chunk of prepared inputs (casts, if any)."""
-        return chunk
+    def _examples_pipeline(self, parts: dict, *, training: bool):
+        """Batched, encoded, prefetched pipeline over in-memory examples."""
+        dataset = self._batch(
+            tf.data.Dataset.from_tensor_slices(parts), training=training
+        )
+        return self._encoded(dataset, training=training)
 
-    def _pipeline(self, dataset, training: bool):
-        """Per-batch transforms of in-memory data (casts, augmentation)."""
-        return dataset
+    def _encoded(self, dataset, *, training: bool):
+        """Map batches of example dicts to the model's (x, y[, w]) batches."""
 
-    def _split(self, n: int, targets: np.ndarray):
+        def encode(batch):
+            model_inputs, model_targets = self._encode(
+                batch["inputs"], batch.get("targets"), training=training
+            )
+            weights = batch.get("weights")
+            derived = (
+                None if model_targets is None else self._target_weights(model_targets)
+            )
+            if derived is not None:
+                weights = (
+                    derived
+                    if weights is None
+                    else derived * tf.cast(weights, "float32")
+                )
+            if model_targets is None:
+                return (model_inputs,)
+            if weights is None:
+                return (model_inputs, model_targets)
+            return (model_inputs, model_targets, weights)
+
+        return dataset.map(encode, num_parallel_calls=tf.data.AUTOTUNE).prefetch(
+            tf.data.AUTOTUNE
+        )
+
+    def _split(self, n: int, targets):
         if self.validation_fraction == 0:
             return np.arange(n), None
         n_val = math.ceil(n * self.validation_fraction)
@@ -258,7 +475,7 @@ class KerasEstimator(BaseEstimator):
                 f"training samples: got {n} sample(s). Use more data or set "
                 "validation_fraction=0 and early_stopping=False."
             )
-        stratify = self._stratify(targets, n_val)
+        stratify = None if targets is None else self._stratify(targets, n_val)
         train_idx, val_idx = train_test_split(
             np.arange(n),
             test_size=n_val,
@@ -267,30 +484,11 @@ class KerasEstimator(BaseEstimator):
         )
         return np.sort(train_idx), np.sort(val_idx)
 
-    def _stratify(self, targets: np.ndarray, n_val: int):
+    def _stratify(self, targets, n_val: int):
         """Labels to stratify the validation split by (None: plain shuffle)."""
         return None
 
-    def _sample_weights(self, targets, sample_weight, n: int):
-        from sklearn.utils.validation import _check_sample_weight
-
-        class_w = self._class_sample_weights(targets)
-        if sample_weight is None and class_w is None:
-            return None
-        weights = np.ones(n, dtype="float32")
-        if sample_weight is not None:
-            weights = _check_sample_weight(sample_weight, np.empty((n, 0)))
-            if np.any(weights < 0):
-                raise ValueError("`sample_weight` must not contain negative values.")
-            weights = weights.astype("float32")
-        if class_w is not None:
-            weights = weights * class_w
-        return weights
-
-    def _class_sample_weights(self, targets):
-        return None
-
-    def _dataset_fit_data(self, dataset, y, sample_weight, *, reset: bool) -> dict:
+    def _dataset_fit_data(self, dataset, y, sample_weight, *, reset: bool) -> FitData:
         if y is not None or sample_weight is not None:
             raise ValueError(
                 "When `X` is a tf.data.Dataset it must yield (features, targets) "
@@ -299,76 +497,58 @@ class KerasEstimator(BaseEstimator):
                 f"y={type(y).__name__}, sample_weight={type(sample_weight).__name__}"
             )
         spec = dataset.element_spec
-        if not isinstance(spec, tuple) or len(spec) not in (2, 3):
+        supervised = self._takes_targets()
+        sizes = (2, 3) if supervised else (1,)
+        if supervised and (not isinstance(spec, tuple) or len(spec) not in sizes):
             raise ValueError(
                 "`X` as a tf.data.Dataset must yield (features, targets) or "
                 "(features, targets, sample_weight) tuples of batches. Received "
                 f"elements of structure: {spec}"
             )
-        train_ds, val_ds = self._split_dataset(dataset)
+        if not supervised and not isinstance(spec, tuple):
+            dataset = dataset.map(lambda features: (features,))
+        train_ds, val_ds = split_batches(dataset, self.validation_fraction)
         if reset:
             self.meta_ = self._learn_meta_from_dataset(train_ds)
-        train_ds = self._map_dataset(train_ds, True).prefetch(tf.data.AUTOTUNE)
+
+        def as_examples(features, *rest):
+            return examples(self._dataset_inputs(features), *rest)
+
+        train = self._encoded(train_ds.map(as_examples), training=True)
+        validation = None
         if val_ds is not None:
-            val_ds = self._map_dataset(val_ds, False).prefetch(tf.data.AUTOTUNE)
-        cardinality = int(train_ds.cardinality())
-        return {
-            "train": train_ds,
-            "validation": val_ds,
-            "steps_per_epoch": cardinality if cardinality > 0 else None,
-        }
-
-    def _split_dataset(self, dataset):
-        if self.validation_fraction == 0:
-            return dataset, None
-        n_batches = int(dataset.cardinality())
-        if n_batches < 0:
-            raise ValueError(
-                "`validation_fraction` > 0 needs a tf.data.Dataset of known "
-                "length (its validation batches are taken from the front), but "
-                "this dataset's cardinality is unknown. Set validation_fraction=0 "
-                "and early_stopping=False, or use "
-                "dataset.apply(tf.data.experimental.assert_cardinality(n))."
-            )
-        n_val = math.ceil(n_batches * self.validation_fraction)
-        if n_batches - n_val < 1:
-            raise ValueError(
-                f"`validation_fraction={self.validation_fraction}` leaves no "
-                f"training batches: the dataset has {n_batches} batch(es)."
-            )
-        return dataset.skip(n_val), dataset.take(n_val)
-
-    def _after_fit(self, validation) -> None:
-        """Hook run after training (threshold tuning and the like)."""
-
-    # ---------------------------------------------------------------- predict
-    def _make_predict_fn(self):
-        # No Python control flow to convert: without AutoGraph the first trace
-        # does not re-read this module's source from disk.
-        return tf.function(
-            _Inference(self.model_),
-            input_signature=[self._input_signature()],
-            autograph=False,
+            validation = self._encoded(val_ds.map(as_examples), training=False)
+        cardinality = int(train.cardinality())
+        return FitData(
+            train=train,
+            validation=validation,
+            steps_per_epoch=cardinality if cardinality > 0 else None,
+            train_in_order=self._encoded(train_ds.map(as_examples), training=False),
         )
 
-    def _predict_raw(self, X) -> np.ndarray:
-        """Model outputs for in-memory ``X``, through the compiled function."""
-        check_is_fitted(self)
-        inputs = self._prepare_inputs(X, reset=False)
-        n = _n_rows(inputs)
-        chunks = [
-            self._predict_chunk(_slice(inputs, start, start + self._predict_batch))
-            for start in range(0, n, self._predict_batch)
-        ]
-        return np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
+    # ---------------------------------------------------------------- predict
+    def _outputs(self, inputs) -> dict:
+        """Named outputs of a batch of prepared inputs (in TensorFlow)."""
+        model_inputs, _ = self._encode(inputs, None, training=False)
+        return self._decode(self.model_(model_inputs, training=False))
 
-    def _predict_chunk(self, chunk) -> np.ndarray:
-        if _n_rows(chunk) == 1:
+    def _predict_outputs(self, X) -> dict:
+        """Named outputs for in-memory ``X``, through the compiled function."""
+        check_is_fitted(self)
+        return self._predict_prepared(self._prepare_inputs(X, reset=False))
+
+    def _predict_prepared(self, inputs) -> dict:
+        outputs = [self._predict_chunk(c) for c in chunks(inputs, self._predict_batch)]
+        return outputs[0] if len(outputs) == 1 else self._join(outputs)
+
+    def _predict_chunk(self, chunk) -> dict:
+        if n_rows(chunk) == 1:
             # A lone row would take the matrix-vector kernel, whose rounding
             # differs from the batched one: doubled, it gets the same output
             # as inside any batch.
-            return self._predict_fn(self._feed(_take(chunk, [0, 0]))).numpy()[:1]
-        return self._predict_fn(self._feed(chunk)).numpy()
+            doubled = self._predict_fn(take(chunk, np.array([0, 0])))
+            return {k: v.numpy()[:1] for k, v in doubled.items()}
+        return {k: v.numpy() for k, v in self._predict_fn(chunk).items()}
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "_predict_fn")
@@ -405,7 +585,7 @@ class KerasEstimator(BaseEstimator):
             state = dict(state, model_=_persistence.model_from_bytes(state["model_"]))
         super().__setstate__(state)
         if "model_" in state:
-            self._predict_fn = self._make_predict_fn()
+            self._post_restore()
 
     def save(self, path: str | os.PathLike) -> None:
         """Save the fitted estimator to a ``.keras`` archive.
@@ -417,13 +597,16 @@ class KerasEstimator(BaseEstimator):
         Parameters
         ----------
         path : str or os.PathLike
-            File to write; it must end in ``.keras``.
+            File to write; it must end in ``.keras``. Missing parent folders
+            are created.
         """
         check_is_fitted(self)
         path = os.fspath(path)
         if not path.endswith(".keras"):
             raise ValueError(f"`path` must end in '.keras'. Received: path={path!r}")
         state = _persistence.dump_state(self)  # fails before anything is written
+        folder = os.path.dirname(os.path.abspath(path))
+        os.makedirs(folder, exist_ok=True)
         partial = f"{path}.partial.keras"
         try:
             self.model_.save(partial)
@@ -449,6 +632,11 @@ class KerasEstimator(BaseEstimator):
             The fitted estimator, ready to predict.
         """
         path = os.fspath(path)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(
+                f"`path` must be a .keras file written by save(). Received: "
+                f"path={path!r}, which does not exist."
+            )
         with zipfile.ZipFile(path) as archive:
             if _persistence.STATE_FILE not in archive.namelist():
                 raise ValueError(
@@ -462,11 +650,15 @@ class KerasEstimator(BaseEstimator):
                 f"{path!r} holds a {type(estimator).__name__}, not a {cls.__name__}."
             )
         estimator.model_ = keras.saving.load_model(path, safe_mode=True)
-        estimator._predict_fn = estimator._make_predict_fn()
+        estimator._post_restore()
         return estimator
 
     def export(self, path: str | os.PathLike | None = None, version=None) -> str:
         """Export a TensorFlow SavedModel that serves raw inputs.
+
+        Every endpoint of the task is written (``serving_default`` and any
+        others, such as ``embed``); each takes raw inputs and returns named
+        outputs, computed by the same code as ``predict``.
 
         Parameters
         ----------
@@ -489,19 +681,34 @@ class KerasEstimator(BaseEstimator):
         return export_saved_model(self, path, version)
 
 
+_HOOK_STUBS = {name: getattr(KerasEstimator, name) for name in REQUIRED_HOOKS}
+
+
 class _Inference:
-    """``model(inputs, training=False)`` as a callable object.
+    """An estimator's prepared inputs to named outputs, as a callable object.
 
     TensorFlow counts traces per Python code object: closures made afresh for
     every fitted model would share one count and trip its "frequent retracing"
     warning, although each model traces once. An instance is its own key.
     """
 
-    def __init__(self, model):
-        self.model = model
+    def __init__(self, estimator):
+        self.estimator = estimator
 
     def __call__(self, inputs):
-        return self.model(inputs, training=False)
+        return self.estimator._outputs(inputs)
+
+
+def _check_sample_weight(sample_weight, n: int):
+    """``sample_weight`` as float32 of length ``n`` (None stays None)."""
+    from sklearn.utils.validation import _check_sample_weight
+
+    if sample_weight is None:
+        return None
+    weights = _check_sample_weight(sample_weight, np.empty((n, 0)))
+    if np.any(weights < 0):
+        raise ValueError("`sample_weight` must not contain negative values.")
+    return weights.astype("float32")
 
 
 def _build_from_first_replica(model) -> None:
@@ -530,45 +737,3 @@ def _build_from_first_replica(model) -> None:
             model._symbolic_build(data_batch=data_batch)
 
     model._maybe_symbolic_build = maybe_symbolic_build
-
-
-def _batched(parts: tuple, batch_size: int, shuffle: bool = False, seed=None):
-    """A batched, prefetched tf.data pipeline over in-memory arrays.
-
-    Keras' own array adapter rejects string columns, so in-memory data goes
-    through tf.data. With a ``seed`` the shuffles depend on it alone (not on
-    how many TensorFlow ops were made before), so two pipelines over the same
-    number of rows visit them in the same order.
-    """
-    n = _n_rows(parts[0])
-    dataset = tf.data.Dataset.from_tensor_slices(parts)
-    if shuffle:
-        dataset = dataset.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
-
-def _decoded(values: np.ndarray) -> np.ndarray:
-    """tf.data yields text as bytes; the estimators work with str."""
-    if values.dtype.kind in "OS":
-        return np.vectorize(
-            lambda v: v.decode() if isinstance(v, bytes) else v, otypes=[object]
-        )(values)
-    return values
-
-
-def _n_rows(inputs) -> int:
-    if isinstance(inputs, dict):
-        return len(next(iter(inputs.values())))
-    return len(inputs)
-
-
-def _take(inputs, idx):
-    if isinstance(inputs, dict):
-        return {k: v[idx] for k, v in inputs.items()}
-    return inputs[idx]
-
-
-def _slice(inputs, start: int, stop: int):
-    if isinstance(inputs, dict):
-        return {k: v[start:stop] for k, v in inputs.items()}
-    return inputs[start:stop]

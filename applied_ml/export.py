@@ -1,4 +1,4 @@
-"""SavedModel export with a ``serving_default`` signature over raw inputs.
+"""SavedModel export: every endpoint of an estimator, over raw inputs.
 
 The exported folder needs only TensorFlow to serve: preprocessing is part of
 the graph, and outputs are named (``probabilities``/``labels``,
@@ -68,11 +68,8 @@ def export_saved_model(estimator, path=None, version=None) -> str:
         )
     archive = keras.export.ExportArchive()
     archive.track(estimator.model_)
-    archive.add_endpoint(
-        name="serving_default",
-        fn=estimator._serving_function(),
-        input_signature=[estimator._serving_signature()],
-    )
+    for name, (fn, signature) in estimator._endpoints().items():
+        archive.add_endpoint(name=name, fn=fn, input_signature=[signature])
     archive.write_out(target, verbose=False)
     return target
 

@@ -5,7 +5,7 @@ import pandas as pd
 import tensorflow as tf
 
 from applied_ml._validation import check_bool, check_choice, check_number
-from applied_ml.base import KerasEstimator, _decoded
+from applied_ml.base import KerasEstimator
 from applied_ml.tabular._columns import (
     NUMERIC,
     column_kinds,
@@ -26,7 +26,7 @@ def _allows_missing(spec) -> bool:
     return not isinstance(spec, NumericFeature) or spec.impute
 
 
-class TabularEstimator(KerasEstimator):
+class TabularEstimator(KerasEstimator, abstract=True):
     """Columns-to-model machinery of ``TabularClassifier``/``TabularRegressor``."""
 
     def _check_params(self) -> None:
@@ -56,6 +56,8 @@ class TabularEstimator(KerasEstimator):
 
     # ----------------------------------------------------------------- inputs
     def _prepare_inputs(self, X, *, reset: bool) -> dict:
+        if isinstance(X, dict):  # columns by name, as tf.data batches hold them
+            X = pd.DataFrame({k: np.asarray(v).reshape(len(v)) for k, v in X.items()})
         columns = raw_columns(self, X, reset=reset)
         if reset:
             specs = resolve_specs(self.features, columns)
@@ -79,9 +81,11 @@ class TabularEstimator(KerasEstimator):
             c["input"]: (
                 to_numeric(
                     c["column"], columns[c["column"]], allow_missing=c["allow_missing"]
-                ).astype("float32")
+                )
+                .astype("float32")
+                .ravel()
                 if c["kind"] == NUMERIC
-                else to_strings(columns[c["column"]])
+                else to_strings(columns[c["column"]]).ravel()
             )
             for c in self.input_columns_
         }
@@ -109,85 +113,37 @@ class TabularEstimator(KerasEstimator):
         )
 
     def _input_signature(self) -> dict:
+        """One 1-D tensor per raw column, named after it (the SavedModel's too)."""
         return {
             c["input"]: tf.TensorSpec(
-                [None, 1], tf.float32 if c["kind"] == NUMERIC else tf.string
+                [None],
+                tf.float32 if c["kind"] == NUMERIC else tf.string,
+                name=c["input"],
             )
             for c in self.input_columns_
         }
 
+    # --------------------------------------------------------------- encoding
+    def _encode(self, inputs: dict, targets, *, training: bool):
+        model_inputs = {k: tf.reshape(v, [-1, 1]) for k, v in inputs.items()}
+        return model_inputs, None if targets is None else self._encode_targets(targets)
+
     # --------------------------------------------------------------- datasets
     def _learn_meta_from_dataset(self, dataset) -> dict:
-        """Read the training dataset once to learn columns, targets and stats."""
-        frames, targets = [], []
-        for batch in dataset.as_numpy_iterator():
-            features, labels = batch[0], batch[1]
-            frames.append(self._batch_frame(features))
-            targets.append(_decoded(np.asarray(labels)))
-        if not frames:
-            raise ValueError("`X` is an empty tf.data.Dataset: it yielded no batches.")
-        frame = pd.concat(frames, ignore_index=True)
-        table = frame if isinstance(dataset.element_spec[0], dict) else frame.to_numpy()
-        inputs = self._prepare_inputs(table, reset=True)
-        y = self._prepare_targets(np.concatenate(targets), reset=True)
-        return self._learn_meta(inputs, y)
+        # a batch of one feature may come as a vector: make it one column
+        return super()._learn_meta_from_dataset(dataset.map(_one_column_per_feature))
 
-    @staticmethod
-    def _batch_frame(features) -> pd.DataFrame:
-        if isinstance(features, dict):
-            return pd.DataFrame(
-                {k: _decoded(v.reshape(len(v))) for k, v in features.items()}
-            )
-        return pd.DataFrame(_decoded(np.asarray(features)))
-
-    def _map_dataset(self, dataset, training: bool):
-        columns = self.input_columns_
-        encode = self._encode_targets_tf
-        class_weights = self._class_weights_tf()
-
-        def convert(features, targets, *weights):
-            if not isinstance(features, dict):
-                if features.shape.rank == 1:
-                    features = tf.expand_dims(features, -1)
-                features = {f"x{i}": features[:, i] for i in range(features.shape[-1])}
-            inputs = {}
-            for c in columns:
-                value = tf.reshape(features[c["column"]], [-1, 1])
-                inputs[c["input"]] = (
-                    tf.cast(value, tf.float32) if c["kind"] == NUMERIC else value
-                )
-            encoded = encode(targets)
-            if class_weights is not None:
-                index = tf.cast(tf.reshape(encoded, [-1]), tf.int64)
-                weight = tf.gather(class_weights, index)
-                weights = (
-                    (weight * tf.cast(weights[0], tf.float32),)
-                    if weights
-                    else (weight,)
-                )
-            return (inputs, encoded, *weights)
-
-        return dataset.map(convert, num_parallel_calls=tf.data.AUTOTUNE)
-
-    # ----------------------------------------------------------------- export
-    def _serving_signature(self) -> dict:
-        """One 1-D tensor per raw column (the model itself takes (n, 1))."""
+    def _dataset_inputs(self, features) -> dict:
+        if not isinstance(features, dict):
+            features = _one_column_per_feature(features)[0]
+            features = {f"x{i}": features[:, i] for i in range(features.shape[-1])}
+        signature = self._input_signature()
         return {
-            name: tf.TensorSpec([None], spec.dtype, name=name)
-            for name, spec in self._input_signature().items()
-        }
-
-    def _serving_function(self):
-        model = self.model_
-        outputs = self._serving_outputs
-
-        def serve(inputs):
-            raw = model(
-                {k: tf.expand_dims(v, -1) for k, v in inputs.items()}, training=False
+            c["input"]: tf.cast(
+                tf.reshape(features[c["column"]], [-1]), signature[c["input"]].dtype
             )
-            return outputs(raw)
-
-        return serve
+            for c in self.input_columns_
+        }
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -197,3 +153,10 @@ class TabularEstimator(KerasEstimator):
         tags.target_tags.multi_output = True
         tags.non_deterministic = self.random_state is None
         return tags
+
+
+def _one_column_per_feature(features, *rest):
+    """A rank-1 batch of one feature as a (batch, 1) matrix (dicts unchanged)."""
+    if not isinstance(features, dict) and features.shape.rank == 1:
+        features = tf.expand_dims(features, -1)
+    return (features, *rest)

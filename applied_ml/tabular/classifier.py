@@ -155,11 +155,10 @@ class TabularClassifier(ClassifierMixin, LabelsMixin, TabularEstimator):
                 "`y` must be 1-D class labels or a 2-D 0/1 multilabel indicator "
                 f"matrix. Received {y_type!r} targets of shape {y.shape}."
             )
-        encoded = self._encode_labels(y, reset=reset)
-        if len(self.classes_) == 2:
-            return encoded.astype("float32").reshape(-1, 1)
-        self._check_auto_threshold("multiclass")
-        return encoded.astype("int32")
+        y = self._check_classes(y, reset=reset)
+        if len(self.classes_) > 2:
+            self._check_auto_threshold("multiclass")
+        return y
 
     def _check_auto_threshold(self, task: str) -> None:
         """``threshold='auto'`` fails before training, not after it."""
@@ -175,16 +174,14 @@ class TabularClassifier(ClassifierMixin, LabelsMixin, TabularEstimator):
             counts = targets.sum(axis=0)
         else:
             task = "binary" if len(self.classes_) == 2 else "multiclass"
-            counts = np.bincount(
-                targets.ravel().astype(int), minlength=len(self.classes_)
-            )
+            counts = self._class_counts(targets)
         return {
             "task": task,
             "n_outputs": 1 if task == "binary" else len(self.classes_),
-            "class_counts": counts.astype(int).tolist(),
+            "class_counts": np.asarray(counts).astype(int).tolist(),
         }
 
-    def _encode_targets_tf(self, targets):
+    def _encode_targets(self, targets):
         if self.meta_["task"] == "multilabel":
             return tf.cast(targets, tf.float32)
         index = self._label_index_tf(targets)
@@ -203,13 +200,13 @@ class TabularClassifier(ClassifierMixin, LabelsMixin, TabularEstimator):
         return [keras.metrics.BinaryAccuracy(name="accuracy")]
 
     # -------------------------------------------------------------- threshold
-    def _after_fit(self, validation) -> None:
+    def _after_fit(self, data) -> None:
         if self.threshold != "auto":
             self.threshold_ = float(self.threshold)
             return
         pairs = [
-            (self._predict_fn(x).numpy().ravel(), y.numpy().ravel())
-            for x, y, *_ in validation
+            (self.model_(x, training=False).numpy().ravel(), y.numpy().ravel())
+            for x, y, *_ in data.validation
         ]
         scores = np.concatenate([p for p, _ in pairs])
         truth = np.concatenate([t for _, t in pairs])
@@ -234,13 +231,8 @@ class TabularClassifier(ClassifierMixin, LabelsMixin, TabularEstimator):
             Probabilities in the order of ``classes_`` (multilabel: each
             label's probability).
         """
-        raw = self._predict_raw(X).astype("float64")
-        task = self.meta_["task"]
-        if task == "binary":
-            return np.hstack([1.0 - raw, raw])
-        if task == "multiclass":
-            return raw / raw.sum(axis=1, keepdims=True)
-        return raw
+        proba = self._predict_outputs(X)["probabilities"].astype("float64")
+        return proba / proba.sum(axis=1, keepdims=True)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """Logarithm of :meth:`predict_proba`.
@@ -271,13 +263,10 @@ class TabularClassifier(ClassifierMixin, LabelsMixin, TabularEstimator):
         ndarray
             Labels from ``classes_`` (multilabel: a 0/1 indicator matrix).
         """
-        proba = self.predict_proba(X)
-        task = self.meta_["task"]
-        if task == "binary":
-            return self.classes_[(proba[:, 1] >= self.threshold_).astype(int)]
-        if task == "multilabel":
-            return (proba >= self.threshold_).astype(int)
-        return self.classes_[np.argmax(proba, axis=1)]
+        labels = self._predict_outputs(X)["labels"]
+        if self.meta_["task"] == "multilabel":
+            return labels.astype(int)
+        return self._labels_from_tf(labels)
 
     def evaluate(self, X, y) -> dict:
         """Accuracy, precision, recall, F1, ROC AUC, log loss and prediction bias.
@@ -299,21 +288,19 @@ class TabularClassifier(ClassifierMixin, LabelsMixin, TabularEstimator):
             y, self.predict_proba(X), self.predict(X), self.classes_
         )
 
-    def _serving_outputs(self, raw) -> dict:
+    def _decode(self, raw) -> dict:
         task = self.meta_["task"]
         if task == "multilabel":
             return {
                 "probabilities": raw,
                 "labels": tf.cast(raw >= self.threshold_, tf.int64),
             }
-        classes = self.classes_
-        keys = [str(c) for c in classes] if classes.dtype.kind in "OUS" else classes
         if task == "binary":
             proba = tf.concat([1.0 - raw, raw], axis=-1)
             index = tf.cast(raw[:, 0] >= self.threshold_, tf.int64)
         else:
             proba, index = raw, tf.argmax(raw, axis=-1)
-        return {"probabilities": proba, "labels": tf.gather(tf.constant(keys), index)}
+        return {"probabilities": proba, "labels": self._labels_tf(index)}
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

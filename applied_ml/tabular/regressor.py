@@ -116,46 +116,37 @@ class TabularRegressor(RegressorMixin, TabularEstimator):
         y2 = y.reshape(len(y), -1)
         if reset:
             self.n_outputs_ = y2.shape[1]
-            std = y2.std(axis=0)
-            self._target = {
-                "target_ndim": y.ndim,
-                "target_center": y2.mean(axis=0).tolist(),
-                "target_scale": np.where(std > 0, std, 1.0).tolist(),
-            }
+            self._target_ndim = y.ndim
         elif y2.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"`y` must have {self.n_outputs_} target column(s), as in the first "
                 f"fit. Received: {y2.shape[1]}."
             )
-        stats = self._target if reset else self.meta_
-        center = np.asarray(stats["target_center"])
-        scale = np.asarray(stats["target_scale"])
-        return ((y2 - center) / scale).astype("float32")
+        return y2
 
     def _target_meta(self, targets: np.ndarray) -> dict:
-        return {"task": "regression", "n_outputs": self.n_outputs_, **self._target}
+        # learned on the training split only, like the feature statistics
+        std = targets.std(axis=0)
+        return {
+            "task": "regression",
+            "n_outputs": self.n_outputs_,
+            "target_ndim": self._target_ndim,
+            "target_center": targets.mean(axis=0).tolist(),
+            "target_scale": np.where(std > 0, std, 1.0).tolist(),
+        }
 
-    def _encode_targets_tf(self, targets):
-        center = tf.constant(self.meta_["target_center"], tf.float32)
-        scale = tf.constant(self.meta_["target_scale"], tf.float32)
-        targets = tf.reshape(tf.cast(targets, tf.float32), [-1, self.n_outputs_])
-        return (targets - center) / scale
-
-    def _class_weights_tf(self):
-        return None
+    def _encode_targets(self, targets):
+        # standardized in float64: targets far from 0 (1e9 + noise) keep their
+        # noise, which float32 would round away
+        center = tf.constant(self.meta_["target_center"], tf.float64)
+        scale = tf.constant(self.meta_["target_scale"], tf.float64)
+        targets = tf.reshape(tf.cast(targets, tf.float64), [-1, self.n_outputs_])
+        return tf.cast((targets - center) / scale, tf.float32)
 
     def _loss(self):
         if self.loss == "huber":
             return keras.losses.Huber()
         return {"mse": "mean_squared_error", "mae": "mean_absolute_error"}[self.loss]
-
-    def _metrics(self):
-        return []
-
-    def _unscale(self, raw):
-        return raw * np.asarray(self.meta_["target_scale"]) + np.asarray(
-            self.meta_["target_center"]
-        )
 
     # ---------------------------------------------------------------- predict
     def predict(self, X) -> np.ndarray:
@@ -171,8 +162,7 @@ class TabularRegressor(RegressorMixin, TabularEstimator):
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predictions in the units of ``y`` (1-D when ``y`` was 1-D).
         """
-        out = self._unscale(self._predict_raw(X).astype("float64"))
-        return out.ravel() if self.meta_["target_ndim"] == 1 else out
+        return self._predict_outputs(X)["predictions"]
 
     def evaluate(self, X, y) -> dict:
         """R², MSE, RMSE, MAE and prediction bias on ``X``, ``y``.
@@ -192,10 +182,11 @@ class TabularRegressor(RegressorMixin, TabularEstimator):
         check_is_fitted(self)
         return metrics.regression_metrics(y, self.predict(X))
 
-    def _serving_outputs(self, raw) -> dict:
-        scale = tf.constant(self.meta_["target_scale"], tf.float32)
-        center = tf.constant(self.meta_["target_center"], tf.float32)
-        out = raw * scale + center
+    def _decode(self, raw) -> dict:
+        # back to the units of y in float64, for predict and the SavedModel alike
+        scale = tf.constant(self.meta_["target_scale"], tf.float64)
+        center = tf.constant(self.meta_["target_center"], tf.float64)
+        out = tf.cast(raw, tf.float64) * scale + center
         if self.meta_["target_ndim"] == 1:
             out = out[:, 0]
         return {"predictions": out}

@@ -11,8 +11,10 @@ from sklearn.utils.validation import check_is_fitted
 from applied_ml import metrics
 from applied_ml._docs import fill
 from applied_ml._labels import LabelsMixin
+from applied_ml._random import seed_from
 from applied_ml._validation import check_bool, check_choice, check_number
-from applied_ml.base import KerasEstimator, _batched, _decoded, _Inference
+from applied_ml.base import KerasEstimator
+from applied_ml.data import read_batches, shuffled_batches
 from applied_ml.vision import _data
 from applied_ml.vision._augment import AUGMENTATIONS, make_augmenter
 from applied_ml.vision._models import (
@@ -207,7 +209,7 @@ class ImageClassifier(ClassifierMixin, LabelsMixin, KerasEstimator):
     def _image_size(self) -> tuple[int, int]:
         size = self.image_size
         if size is None:
-            return (DEFAULT_SIZES[self.backbone],) * 2
+            return tuple(DEFAULT_SIZES[self.backbone])
         if isinstance(size, int) and not isinstance(size, bool):
             size = (size, size)
         if (
@@ -290,10 +292,10 @@ class ImageClassifier(ClassifierMixin, LabelsMixin, KerasEstimator):
                 f"`y` must be 1-D class labels. Received targets of shape {y.shape} "
                 f"({y_type})."
             )
-        return self._encode_labels(y, reset=reset).astype("int32")
+        return self._check_classes(y, reset=reset)
 
     def _learn_meta(self, inputs: np.ndarray, targets: np.ndarray) -> dict:
-        return self._meta(np.bincount(targets, minlength=len(self.classes_)))
+        return self._meta(self._class_counts(targets))
 
     def _meta(self, counts) -> dict:
         return {
@@ -317,29 +319,30 @@ class ImageClassifier(ClassifierMixin, LabelsMixin, KerasEstimator):
     def _input_signature(self):
         return tf.TensorSpec([None, None, None, self.n_channels_], tf.float32)
 
-    def _feed(self, chunk):
-        return tf.cast(chunk, tf.float32)
+    # --------------------------------------------------------------- encoding
+    def _augmenter(self, image_shape, seed):
+        return make_augmenter(self.augmentation, tuple(image_shape), seed)
 
-    # --------------------------------------------------------------- pipeline
-    def _augmenter(self, image_shape):
-        seed = getattr(self, "_fit_seed", None)
-        return make_augmenter(self.augmentation, image_shape, seed)
-
-    def _pipeline(self, dataset, training: bool):
-        dataset = dataset.map(
-            lambda x, *rest: (tf.cast(x, tf.float32), *rest),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
+    def _encoded(self, dataset, *, training: bool):
         if training and self.augmentation:
-            shape = dataset.element_spec[0].shape[1:3]
+            # The random layers hold state variables, which cannot be made
+            # inside a tf.data function: one augmenter per training pipeline.
+            shape = dataset.element_spec["inputs"].shape[1:3]
             if shape[0] is None or shape[1] is None:
-                shape = tuple(self._image_size())
-            augment = self._augmenter(tuple(shape))
-            dataset = dataset.map(
-                lambda x, *rest: (augment(x, training=True), *rest),
-                num_parallel_calls=tf.data.AUTOTUNE,
-            )
-        return dataset
+                shape = self._image_size()
+            self._train_augment = self._augmenter(shape, self._fit_seed)
+        return super()._encoded(dataset, training=training)
+
+    def _encode(self, inputs, targets, *, training: bool):
+        images = tf.cast(inputs, tf.float32)
+        if training and self.augmentation:
+            images = self._train_augment(images, training=True)
+        return images, None if targets is None else self._label_index_tf(targets)
+
+    def _dataset_inputs(self, features):
+        if features.shape.rank == 3:
+            features = features[..., tf.newaxis]
+        return tf.cast(features, tf.float32)
 
     def _learn_meta_from_dataset(self, dataset) -> dict:
         spec = dataset.element_spec[0]
@@ -349,110 +352,91 @@ class ImageClassifier(ClassifierMixin, LabelsMixin, KerasEstimator):
                 f"height, width[, channels]). Received elements of shape {spec.shape}."
             )
         self.n_channels_ = 1 if spec.shape.rank == 3 else int(spec.shape[-1])
-        labels = [np.asarray(batch[1]) for batch in dataset.as_numpy_iterator()]
-        if not labels:
-            raise ValueError("`X` is an empty tf.data.Dataset: it yielded no batches.")
-        labels = _decoded(np.concatenate(labels))
+        # only the labels are read: the images may not fit in memory
+        (labels,) = read_batches(dataset, (1,))
         targets = self._prepare_targets(labels, reset=True)
-        return self._meta(np.bincount(targets, minlength=len(self.classes_)))
+        return self._meta(self._class_counts(targets))
 
-    def _map_dataset(self, dataset, training: bool):
-        class_weights = self._class_weights_tf()
-        rank = dataset.element_spec[0].shape.rank
-
-        def convert(images, labels, *weights):
-            if rank == 3:
-                images = images[..., tf.newaxis]
-            index = self._label_index_tf(labels)
-            if class_weights is not None:
-                weight = tf.gather(class_weights, index)
-                weights = (
-                    (weight * tf.cast(weights[0], tf.float32),)
-                    if weights
-                    else (weight,)
-                )
-            return (images, index, *weights)
-
-        return self._pipeline(dataset.map(convert), training)
-
-    # --------------------------------------------------------------- training
-    def _train(self, data: dict) -> dict:
-        model = self.model_
-        pretrained = self.weights is not None
-        histories = []
-        if pretrained:
-            trunk(model).trainable = False
-            self._compile(self.learning_rate)
-        if pretrained and self.cache_features and not self.augmentation:
-            histories.append(self._train_head_on_features(data))
-        else:
-            histories.append(super()._train(data))
-        if self.fine_tune_layers:
-            unfreeze_top(model, self.fine_tune_layers)
-            self._compile(self.fine_tune_learning_rate)
-            histories.append(
-                self._run_fit(
-                    model,
-                    data["train"],
-                    data["validation"],
-                    self.fine_tune_epochs,
-                    data["steps_per_epoch"],
-                )
-            )
+    def _decode(self, raw) -> dict:
         return {
-            key: [v for h in histories for v in h.get(key, [])] for key in histories[0]
+            "probabilities": raw,
+            "labels": self._labels_tf(tf.argmax(raw, axis=-1)),
         }
 
-    def _train_head_on_features(self, data: dict) -> dict:
+    # --------------------------------------------------------------- training
+    def _phases(self) -> tuple:
+        return ("train", "fine_tune") if self.fine_tune_layers else ("train",)
+
+    def _fit_phase(self, phase: str, data):
+        if phase == "fine_tune":
+            unfreeze_top(self.model_, self.fine_tune_layers)
+            self._compile(self.fine_tune_learning_rate)
+            return self._run_fit(
+                self.model_,
+                data.train,
+                data.validation,
+                self.fine_tune_epochs,
+                data.steps_per_epoch,
+                phase=phase,
+            )
+        pretrained = self.weights is not None
+        if pretrained:
+            trunk(self.model_).trainable = False
+            self._compile(self.learning_rate)
+        if pretrained and self.cache_features and not self.augmentation:
+            return self._train_head_on_features(data, phase)
+        return super()._fit_phase(phase, data)
+
+    def _train_head_on_features(self, data, phase: str) -> dict:
         """Phase one on backbone features computed once (the backbone is frozen)."""
         # A callable object with a fixed signature traces once per fit (a
         # lambda per fit would count as retracing across fits)
         extract = tf.function(
-            _Inference(features_of(self.model_)),
+            _Features(features_of(self.model_)),
             input_signature=[self._input_signature()],
             autograph=False,
         )
-
-        def featurize(parts):
-            if parts is None:
-                return None
-            images = parts[0]
-            feats = np.concatenate(
-                [
-                    extract(
-                        tf.cast(images[i : i + _IMAGES_PER_CALL], tf.float32)
-                    ).numpy()
-                    for i in range(0, len(images), _IMAGES_PER_CALL)
-                ]
-            )
-            return (feats, *parts[1:])
-
-        if "train_parts" in data:
-            train_parts = featurize(data["train_parts"])
-            val_parts = featurize(data["validation_parts"])
-        else:  # tf.data input: read it once, in its own order
-            train_parts = _featurize_dataset(data["train"], extract)
-            val_parts = (
-                None
-                if data["validation"] is None
-                else _featurize_dataset(data["validation"], extract)
-            )
-        train = _batched(
-            train_parts, self.batch_size, shuffle=True, seed=self._fit_seed
+        # one pass over the examples in order, then the batching of the
+        # uncached path: both see the same batches
+        train_parts = _featurize(data.train_in_order, extract)
+        train = self._batch(
+            tf.data.Dataset.from_tensor_slices(train_parts), training=True
         )
-        validation = None if val_parts is None else _batched(val_parts, self.batch_size)
+        validation = None
+        if data.validation is not None:
+            validation = shuffled_batches(
+                tf.data.Dataset.from_tensor_slices(
+                    _featurize(data.validation, extract)
+                ),
+                self.batch_size,
+                shuffle=False,
+            )
         head = self.model_.get_layer("head")
         inputs = keras.Input(train_parts[0].shape[1:], name="features")
         head_model = keras.Model(inputs, head(inputs), name="head_on_features")
         with self.model_.distribute_strategy.scope():
             self._compile(self.learning_rate, model=head_model)
         history = self._run_fit(
-            head_model, train, validation, self.epochs, data["steps_per_epoch"]
+            head_model,
+            train,
+            validation,
+            self.epochs,
+            data.steps_per_epoch,
+            phase=phase,
         )
         # The whole model takes over the head's optimizer and its state, so
         # that saving, pickling and warm starts see the state training left.
         self._compile(self.learning_rate, optimizer=head_model.optimizer)
         return history
+
+    def _post_restore(self) -> None:
+        super()._post_restore()
+        # Test-time augmentation draws the same views on every call: from the
+        # random_state when it is an int, else from a seed drawn once here.
+        if isinstance(self.random_state, int | np.integer):
+            self._tta_seed = seed_from(int(self.random_state))
+        else:
+            self._tta_seed = int(np.random.default_rng().integers(2**31 - 1))
 
     # ---------------------------------------------------------------- predict
     def predict_proba(self, X) -> np.ndarray:
@@ -469,18 +453,19 @@ class ImageClassifier(ClassifierMixin, LabelsMixin, KerasEstimator):
         ndarray of shape (n_samples, n_classes)
             Probabilities in the order of ``classes_``.
         """
-        if not self.tta:
-            proba = self._predict_raw(X).astype("float64")
-            return proba / proba.sum(axis=1, keepdims=True)
         check_is_fitted(self)
         images = self._prepare_inputs(X, reset=False)
-        augment = self._augmenter(images.shape[1:3])
+        if not self.tta:
+            proba = self._predict_prepared(images)["probabilities"].astype("float64")
+            return proba / proba.sum(axis=1, keepdims=True)
+        augment = self._augmenter(images.shape[1:3], self._tta_seed)
         chunks = []
         for start in range(0, len(images), _IMAGES_PER_CALL):
             chunk = tf.cast(images[start : start + _IMAGES_PER_CALL], tf.float32)
-            proba = self._predict_fn(chunk).numpy().astype("float64")
+            proba = self._predict_fn(chunk)["probabilities"].numpy().astype("float64")
             for _ in range(self.tta):
-                proba += self._predict_fn(augment(chunk, training=True)).numpy()
+                views = augment(chunk, training=True)
+                proba += self._predict_fn(views)["probabilities"].numpy()
             chunks.append(proba / (self.tta + 1))
         proba = np.concatenate(chunks)
         return proba / proba.sum(axis=1, keepdims=True)
@@ -549,22 +534,8 @@ class ImageClassifier(ClassifierMixin, LabelsMixin, KerasEstimator):
             )
         }
 
-    def _serving_function(self):
-        model = self.model_
-        keys = (
-            [str(c) for c in self.classes_]
-            if self.classes_.dtype.kind in "OUS"
-            else self.classes_
-        )
-
-        def serve(inputs):
-            proba = model(tf.cast(inputs["images"], tf.float32), training=False)
-            return {
-                "probabilities": proba,
-                "labels": tf.gather(tf.constant(keys), tf.argmax(proba, axis=-1)),
-            }
-
-        return serve
+    def _serving_inputs(self, served):
+        return tf.cast(served["images"], tf.float32)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -574,7 +545,18 @@ class ImageClassifier(ClassifierMixin, LabelsMixin, KerasEstimator):
         return tags
 
 
-def _featurize_dataset(dataset, extract) -> tuple:
+class _Features:
+    """The frozen backbone's features of a batch, as a callable object."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __call__(self, images):
+        return self.model(images, training=False)
+
+
+def _featurize(dataset, extract) -> tuple:
+    """Read encoded (images, targets[, weights]) batches once, as features."""
     parts = [[] for _ in dataset.element_spec]
     for batch in dataset:
         parts[0].append(extract(batch[0]).numpy())

@@ -23,7 +23,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 
 from applied_ml import _persistence
-from applied_ml._random import seed_from, seeded
+from applied_ml._random import seed_from, seeded, shuffled
 from applied_ml._training import OPTIMIZERS, MaxSteps, make_optimizer
 from applied_ml._validation import check_bool, check_choice, check_number
 from applied_ml.distribute import resolve_strategy
@@ -128,7 +128,9 @@ class KerasEstimator(BaseEstimator):
                 self._compile(self.learning_rate)
             if strategy.num_replicas_in_sync > 1:
                 _build_from_first_replica(self.model_)
-            history = self._train(data)
+        # Outside `seeded`: training reads no global random state, and fits in
+        # threads train in parallel.
+        history = self._train(data)
         self.history_ = {k: [float(v) for v in vs] for k, vs in history.items()}
         self.n_iter_ = len(history["loss"])
         self._predict_fn = self._make_predict_fn()
@@ -543,7 +545,7 @@ def _batched(parts: tuple, batch_size: int, shuffle: bool = False, seed=None):
     n = _n_rows(parts[0])
     dataset = tf.data.Dataset.from_tensor_slices(parts)
     if shuffle:
-        dataset = dataset.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+        dataset = shuffled(dataset, n, seed)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 

@@ -335,10 +335,10 @@ class ImageClassifier(ClassifierMixin, LabelsMixin, KerasEstimator):
             if shape[0] is None or shape[1] is None:
                 shape = tuple(self._image_size())
             augment = self._augmenter(tuple(shape))
-            dataset = dataset.map(
-                lambda x, *rest: (augment(x, training=True), *rest),
-                num_parallel_calls=tf.data.AUTOTUNE,
-            )
+            # One batch at a time: each call advances the layers' seed
+            # generators, and parallel calls would take the draws in
+            # whatever order the threads run (a fit would not repeat).
+            dataset = dataset.map(lambda x, *rest: (augment(x, training=True), *rest))
         return dataset
 
     def _learn_meta_from_dataset(self, dataset) -> dict:

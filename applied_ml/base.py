@@ -23,6 +23,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 
 from applied_ml import _persistence
+from applied_ml._checkpoint import BackupCallback, fit_fingerprint
 from applied_ml._random import seed_from, seeded, shuffled
 from applied_ml._training import OPTIMIZERS, MaxSteps, make_optimizer
 from applied_ml._validation import check_bool, check_choice, check_number
@@ -121,6 +122,8 @@ class KerasEstimator(BaseEstimator):
                 data = self._dataset_fit_data(X, y, sample_weight, reset=not warm)
             else:
                 data = self._array_fit_data(X, y, sample_weight, reset=not warm)
+            if self.checkpoint_dir is not None:
+                self._fingerprint = fit_fingerprint(self, data, self._fit_seed)
             if not warm:
                 with strategy.scope():
                     model = self._build_model(self.meta_)
@@ -187,7 +190,7 @@ class KerasEstimator(BaseEstimator):
         callbacks = []
         if self.checkpoint_dir is not None:
             callbacks.append(
-                keras.callbacks.BackupAndRestore(os.fspath(self.checkpoint_dir))
+                BackupCallback(os.fspath(self.checkpoint_dir), self._fingerprint)
             )
         if self.early_stopping:
             callbacks.append(

@@ -283,3 +283,22 @@ def test_backup_callback_on_a_plain_keras_model(tmp_path):
     )
     assert len(history.history["loss"]) == 2
     assert not os.path.exists(folder)
+
+
+def test_tf_data_fit_is_fingerprinted_by_its_spec_and_length(data, tmp_path):
+    import tensorflow as tf
+
+    X, y = data
+    folder = tmp_path / "ckpt"
+
+    def dataset(n):
+        return tf.data.Dataset.from_tensor_slices((dict(X[:n]), y[:n])).batch(32)
+
+    with pytest.raises(KeyboardInterrupt):
+        TabularClassifier(**PARAMS, checkpoint_dir=folder, callbacks=(Crash(1),)).fit(
+            dataset(200)
+        )
+    with pytest.raises(ValueError, match=r"data\.train\.batches was 7 .*now 5"):
+        TabularClassifier(**PARAMS, checkpoint_dir=folder).fit(dataset(150))
+    resumed = TabularClassifier(**PARAMS, checkpoint_dir=folder).fit(dataset(200))
+    assert resumed.n_iter_ == PARAMS["epochs"] - 2

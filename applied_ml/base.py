@@ -21,6 +21,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 
 from applied_ml import _persistence
+from applied_ml._checkpoint import BackupCallback, fit_fingerprint
 from applied_ml._random import seed_from, seeded
 from applied_ml._training import OPTIMIZERS, MaxSteps, make_optimizer
 from applied_ml._validation import check_bool, check_choice, check_number
@@ -319,6 +320,8 @@ class KerasEstimator(BaseEstimator):
                 data = self._dataset_fit_data(X, y, sample_weight, reset=not warm)
             else:
                 data = self._array_fit_data(X, y, sample_weight, reset=not warm)
+            if self.checkpoint_dir is not None:
+                self._fingerprint = fit_fingerprint(self, data, self._fit_seed)
             if not warm:
                 with strategy.scope():
                     model = self._build_model(self.meta_)
@@ -326,7 +329,9 @@ class KerasEstimator(BaseEstimator):
                 self._compile(self.learning_rate)
             if strategy.num_replicas_in_sync > 1:
                 _build_from_first_replica(self.model_)
-            history = self._train(data)
+        # Outside `seeded`: training reads no global random state, and fits in
+        # threads train in parallel.
+        history = self._train(data)
         self.history_ = {k: [float(v) for v in vs] for k, vs in history.items()}
         self.n_iter_ = len(self.history_.get("loss", ()))
         self._after_fit(data)
@@ -383,8 +388,9 @@ class KerasEstimator(BaseEstimator):
         callbacks = []
         if self.checkpoint_dir is not None:
             callbacks.append(
-                keras.callbacks.BackupAndRestore(
-                    os.path.join(os.fspath(self.checkpoint_dir), phase)
+                BackupCallback(
+                    os.path.join(os.fspath(self.checkpoint_dir), phase),
+                    self._fingerprint,
                 )
             )
         if self.early_stopping:
@@ -429,6 +435,8 @@ class KerasEstimator(BaseEstimator):
             else self._examples_pipeline(validation, training=False),
             steps_per_epoch=steps(len(train_idx), self.batch_size),
             train_in_order=self._examples_pipeline(train, training=False),
+            train_examples=train,
+            validation_examples=validation,
         )
 
     def _examples_pipeline(self, parts: dict, *, training: bool):
@@ -438,8 +446,12 @@ class KerasEstimator(BaseEstimator):
         )
         return self._encoded(dataset, training=training)
 
-    def _encoded(self, dataset, *, training: bool):
-        """Map batches of example dicts to the model's (x, y[, w]) batches."""
+    def _encoded(self, dataset, *, training: bool, parallel: bool = True):
+        """Map batches of example dicts to the model's (x, y[, w]) batches.
+
+        ``parallel=False`` encodes one batch at a time, for encodings that
+        draw from stateful random layers (whose draws must come in order).
+        """
 
         def encode(batch):
             model_inputs, model_targets = self._encode(
@@ -461,9 +473,8 @@ class KerasEstimator(BaseEstimator):
                 return (model_inputs, model_targets)
             return (model_inputs, model_targets, weights)
 
-        return dataset.map(encode, num_parallel_calls=tf.data.AUTOTUNE).prefetch(
-            tf.data.AUTOTUNE
-        )
+        calls = tf.data.AUTOTUNE if parallel else None
+        return dataset.map(encode, num_parallel_calls=calls).prefetch(tf.data.AUTOTUNE)
 
     def _split(self, n: int, targets):
         if self.validation_fraction == 0:

@@ -13,6 +13,8 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from applied_ml._random import shuffled
+
 
 @dataclasses.dataclass
 class FitData:
@@ -29,12 +31,19 @@ class FitData:
     train_in_order : tf.data.Dataset
         The training batches of ``train`` in the order of the examples, without
         shuffling or augmentation (for one pass that computes features).
+    train_examples : dict or None
+        The in-memory training examples (``inputs``, and ``targets`` and
+        ``weights`` when given) before encoding; None for ``tf.data`` input.
+    validation_examples : dict or None
+        The same for the validation split.
     """
 
     train: tf.data.Dataset
     validation: tf.data.Dataset | None
     steps_per_epoch: int | None
     train_in_order: tf.data.Dataset
+    train_examples: dict | None = None
+    validation_examples: dict | None = None
 
 
 def n_rows(inputs) -> int:
@@ -74,14 +83,13 @@ def examples(inputs, targets=None, weights=None) -> dict:
 def shuffled_batches(dataset, batch_size: int, *, shuffle: bool, seed=None):
     """Batch a dataset of examples, shuffled (seeded) first when asked.
 
-    With a ``seed`` the order depends on it alone (not on the global seed or
-    on how many TensorFlow ops were made before), so two pipelines over the
-    same number of rows visit them in the same order.
+    With a ``seed`` the order depends on it alone (not on TensorFlow's global
+    seed, which any thread may set), so two pipelines over the same number of
+    rows visit them in the same order.
     """
     if shuffle:
         size = int(dataset.cardinality())
-        size = size if size > 0 else 10_000
-        dataset = dataset.shuffle(size, seed=seed, reshuffle_each_iteration=True)
+        dataset = shuffled(dataset, size if size > 0 else 10_000, seed)
     return dataset.batch(batch_size)
 
 

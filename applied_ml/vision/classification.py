@@ -331,6 +331,10 @@ class ImageClassifier(ClassifierMixin, LabelsMixin, KerasEstimator):
             if shape[0] is None or shape[1] is None:
                 shape = self._image_size()
             self._train_augment = self._augmenter(shape, self._fit_seed)
+            # One batch at a time: each call advances the layers' seed
+            # generators, and parallel calls would take the draws in
+            # whatever order the threads run (a fit would not repeat).
+            return super()._encoded(dataset, training=training, parallel=False)
         return super()._encoded(dataset, training=training)
 
     def _encode(self, inputs, targets, *, training: bool):

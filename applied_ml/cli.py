@@ -201,6 +201,16 @@ def _feed(specs: dict, texts: dict) -> dict:
     return feed
 
 
+def _one_column_inputs(specs: dict) -> dict:
+    for name, spec in sorted(specs.items()):
+        if spec.shape.rank != 1:
+            raise _CommandError(
+                f"The input {name!r} takes tensors of shape {spec.shape.as_list()}; "
+                "a CSV column can only feed 1-D inputs."
+            )
+    return specs
+
+
 def _read_csv(file: str) -> pd.DataFrame:
     """Every cell as the text written in the file (no type guessing, no NaN)."""
     try:
@@ -224,13 +234,7 @@ def _predict(args) -> int:
 
     serve = _signature(args.path)
     frame = _read_csv(args.csv)
-    specs = serve.structured_input_signature[1]
-    for name, spec in sorted(specs.items()):
-        if spec.shape.rank != 1:
-            raise _CommandError(
-                f"The input {name!r} takes tensors of shape {spec.shape.as_list()}; "
-                "a CSV column can only feed 1-D inputs."
-            )
+    specs = _one_column_inputs(serve.structured_input_signature[1])
     texts = _frame_columns(specs, _original_columns(args.path), frame)
     try:
         outputs = {k: v.numpy() for k, v in serve(**_feed(specs, texts)).items()}

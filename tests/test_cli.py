@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -10,7 +11,14 @@ import pytest
 import tensorflow as tf
 
 from applied_ml import TabularClassifier
-from applied_ml.cli import _CommandError, _feed, _resolve_columns, main
+from applied_ml.cli import (
+    _CommandError,
+    _feed,
+    _frame_columns,
+    _one_column_inputs,
+    _resolve_columns,
+    main,
+)
 from tests.conftest import FAST
 
 
@@ -241,12 +249,17 @@ def test_predict_keeps_int64_and_float64_exact(wide_types, tmp_path):
         ("", "`--csv` must be a CSV file with a header row and data rows"),
         ("count,value\n", "`--csv` must hold at least one data row"),
         ("count\n1\n", "lacks input column\\(s\\) \\['value'\\]"),
+        ("count,value\n1,2\n1,2,3,4\n", "Cannot read `--csv` .*Expected 2 fields"),
+        (b"count,value\n\xff,1\n", "Cannot read `--csv` .*codec can't decode"),
     ],
 )
 def test_bad_csv_files_are_one_line_errors(
     wide_types, tmp_path, capsys, content, match
 ):
-    (tmp_path / "rows.csv").write_text(content)
+    if isinstance(content, bytes):
+        (tmp_path / "rows.csv").write_bytes(content)
+    else:
+        (tmp_path / "rows.csv").write_text(content)
     err = _error(capsys, ["predict", wide_types, "--csv", str(tmp_path / "rows.csv")])
     assert re.search(match, err)
 
@@ -263,3 +276,61 @@ def test_wrong_paths_are_one_line_errors(wide_types, tmp_path, capsys):
     assert "`path` must be a SavedModel version folder" in err
     err = _error(capsys, ["predict", wide_types, "--csv", str(tmp_path / "none.csv")])
     assert "Cannot read `--csv`" in err
+
+
+def test_a_column_claimed_by_two_inputs_is_an_error():
+    originals = {"a_b": "a b", "a_b_1": "a_b"}
+    frame = pd.DataFrame({"a_b": ["1"]})
+    with pytest.raises(
+        _CommandError, match="column 'a_b' would feed both the inputs 'a_b' and 'a_b_1'"
+    ):
+        _frame_columns(originals, originals, frame)
+
+
+def test_inputs_a_csv_cannot_feed_are_named():
+    specs = {"images": tf.TensorSpec([None, None, None, 1], tf.uint8)}
+    with pytest.raises(
+        _CommandError,
+        match="The input 'images' takes tensors of shape \\[None, None, None, 1\\]; "
+        "a CSV column can only feed 1-D inputs",
+    ):
+        _one_column_inputs(specs)
+
+
+@pytest.fixture(scope="module")
+def strict(tmp_path_factory):
+    """SavedModels that fail on negative inputs, and with no serving_default."""
+
+    class Strict(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, name="x")])
+        def serve(self, x):
+            with tf.control_dependencies([tf.debugging.assert_non_negative(x)]):
+                return {"root": tf.sqrt(x)}
+
+    root = tmp_path_factory.mktemp("cli")
+    module = Strict()
+    tf.saved_model.save(module, str(root / "strict"), {"serving_default": module.serve})
+    tf.saved_model.save(module, str(root / "other"), {"other": module.serve})
+    return str(root / "strict"), str(root / "other")
+
+
+def test_serving_and_loading_failures_are_one_line_errors(strict, tmp_path, capsys):
+    good, no_default = strict
+    (tmp_path / "rows.csv").write_text("x\n4\n-1\n")
+    err = _error(capsys, ["predict", good, "--csv", str(tmp_path / "rows.csv")])
+    assert "The SavedModel failed on these rows:" in err
+    err = _error(capsys, ["info", no_default])
+    assert "has no 'serving_default' signature; it has ['other']" in err
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "saved_model.pb").write_bytes(b"garbage")
+    err = _error(capsys, ["info", str(tmp_path / "broken")])
+    assert "Cannot load the SavedModel at" in err
+
+
+def test_an_unreadable_column_file_is_an_error(strict, tmp_path, capsys):
+    good, _ = strict
+    copy = shutil.copytree(good, tmp_path / "model")
+    (copy / "assets.extra").mkdir()
+    (copy / "assets.extra" / "applied_ml.json").write_text("{not json")
+    err = _error(capsys, ["info", str(copy)])
+    assert "Cannot read '" in err and "applied_ml.json" in err

@@ -5,59 +5,243 @@ are used, never the estimator.
 """
 
 import argparse
+import decimal
+import json
+import os
 import sys
 
 import numpy as np
 import pandas as pd
 
+# Written by ``applied_ml.export.write_input_columns`` (TensorFlow Serving
+# ignores ``assets.extra``); not imported from there, which would load Keras.
+_COLUMNS_FILE = os.path.join("assets.extra", "applied_ml.json")
+
+
+class _CommandError(Exception):
+    """A user error, shown as one line on stderr without a traceback."""
+
 
 def _signature(path: str):
     import tensorflow as tf
 
-    return tf.saved_model.load(path).signatures["serving_default"]
+    if not os.path.isfile(os.path.join(path, "saved_model.pb")):
+        raise _CommandError(
+            "`path` must be a SavedModel version folder written by export() "
+            f"(holding saved_model.pb). Received: path={path!r}"
+        )
+    try:
+        signatures = tf.saved_model.load(path).signatures
+    except (OSError, ValueError, tf.errors.OpError) as err:
+        raise _CommandError(f"Cannot load the SavedModel at {path!r}: {err}") from err
+    if "serving_default" not in signatures:
+        raise _CommandError(
+            f"The SavedModel at {path!r} has no 'serving_default' signature; it "
+            f"has {sorted(signatures)}."
+        )
+    return signatures["serving_default"]
+
+
+def _original_columns(path: str) -> dict[str, str]:
+    """Input name -> original column name, as recorded by ``export()``."""
+    file = os.path.join(path, _COLUMNS_FILE)
+    if not os.path.isfile(file):
+        return {}
+    try:
+        with open(file, encoding="utf-8") as f:
+            inputs = json.load(f)["inputs"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise _CommandError(f"Cannot read {file!r}: {err!r}") from err
+    return {str(k): str(v) for k, v in inputs.items()}
 
 
 def _info(args) -> int:
     serve = _signature(args.path)
+    originals = _original_columns(args.path)
     print("inputs:")
     for name, spec in sorted(serve.structured_input_signature[1].items()):
-        print(f"  {name}: {spec.dtype.name} {spec.shape.as_list()}")
+        column = originals.get(name, name)
+        note = "" if column == name else f" (column {column!r})"
+        print(f"  {name}: {spec.dtype.name} {spec.shape.as_list()}{note}")
     print("outputs:")
     for name, spec in sorted(serve.structured_outputs.items()):
         print(f"  {name}: {spec.dtype.name} {spec.shape.as_list()}")
     return 0
 
 
-def _feed(serve, frame: pd.DataFrame) -> dict:
+def _resolve_columns(
+    inputs, originals: dict[str, str], columns
+) -> dict[str, list[str]]:
+    """The CSV column(s) present for each input: its original and input name.
+
+    A column that is one input's original name and another input's input name
+    (columns "a b" and "a_b" are sanitized to the inputs a_b and a_b_1) counts
+    for an input only when that input has no other column in the CSV.
+    """
+    columns = set(columns)
+    original_of = {originals.get(n, n): n for n in inputs}
+    ambiguous = {c for c in columns if c in inputs and original_of.get(c, c) != c}
+    found = {}
+    for name in inputs:
+        present = [c for c in _names(name, originals) if c in columns]
+        if len(present) == 2 and any(c in ambiguous for c in present):
+            present = [c for c in present if c not in ambiguous]
+        found[name] = present
+    return found
+
+
+def _names(name: str, originals: dict[str, str]) -> list[str]:
+    """An input's original column name, then its input name when different."""
+    return list(dict.fromkeys([originals.get(name, name), name]))
+
+
+def _frame_columns(specs: dict, originals: dict, frame: pd.DataFrame) -> dict:
+    """One text column per input, found by its original or its input name."""
+    found = _resolve_columns(specs, originals, frame.columns)
+    missing = [
+        " or ".join(repr(c) for c in _names(n, originals))
+        for n in sorted(specs)
+        if not found[n]
+    ]
+    if missing:
+        raise _CommandError(
+            f"`--csv` lacks input column(s) [{', '.join(missing)}]; the model "
+            f"takes {sorted(specs)}. Received columns: {list(frame.columns)}"
+        )
+    used: dict[str, str] = {}
+    texts = {}
+    for name in sorted(specs):
+        first, *others = found[name]
+        for other in others:
+            if not frame[first].equals(frame[other]):
+                raise _CommandError(
+                    f"`--csv` has both the columns {first!r} and {other!r} for the "
+                    f"input {name!r}, with different values; keep one of them."
+                )
+        if first in used:
+            raise _CommandError(
+                f"`--csv` column {first!r} would feed both the inputs "
+                f"{used[first]!r} and {name!r}; name every column by its input "
+                f"name {sorted(specs)} or by its original name."
+            )
+        used[first] = name
+        texts[name] = frame[first]
+    return texts
+
+
+def _parse_integers(column: str, texts: pd.Series, dtype: np.dtype) -> np.ndarray:
+    info = np.iinfo(dtype)
+    values = []
+    for row, text in enumerate(texts.tolist()):
+        try:
+            number = decimal.Decimal(text)
+        except decimal.InvalidOperation:
+            number = None
+        if (
+            number is None
+            or not number.is_finite()
+            or not info.min <= number <= info.max
+            or number != number.to_integral_value()
+        ):
+            what = "a missing value" if not text.strip() else repr(text)
+            raise _CommandError(
+                f"`--csv` column {column!r} must hold integers in [{info.min}, "
+                f"{info.max}] ({dtype.name}). Received: {what} in data row {row + 1}."
+            )
+        values.append(int(number))
+    return np.array(values, dtype=dtype)
+
+
+def _parse_floats(column: str, texts: pd.Series, dtype: np.dtype) -> np.ndarray:
+    stripped = texts.str.strip().to_numpy(dtype=str)
+    present = stripped != ""
+    values = np.full(len(stripped), np.nan, dtype=dtype)
+    try:
+        # straight from the text to ``dtype``: float64 keeps every digit
+        values[present] = stripped[present].astype(dtype)
+    except ValueError:
+        row = next(i for i in np.flatnonzero(present) if not _parses(stripped[i]))
+        raise _CommandError(
+            f"`--csv` column {column!r} must hold numbers ({dtype.name}). "
+            f"Received: {texts.iloc[row]!r} in data row {row + 1}."
+        ) from None
+    return values
+
+
+def _parses(text: str) -> bool:
+    try:
+        np.array([text]).astype(np.float64)
+    except ValueError:
+        return False
+    return True
+
+
+def _feed(specs: dict, texts: dict) -> dict:
+    """Each input's text column parsed as the dtype its signature declares."""
     import tensorflow as tf
 
-    specs = serve.structured_input_signature[1]
-    missing = sorted(set(specs) - set(frame.columns))
-    if missing:
-        raise SystemExit(
-            f"error: the CSV lacks input column(s) {missing}; the model takes "
-            f"{sorted(specs)}."
-        )
     feed = {}
     for name, spec in specs.items():
-        column = frame[name]
-        if spec.dtype == tf.string:
-            feed[name] = tf.constant(column.fillna("").astype(str).to_numpy())
+        column = texts[name].name
+        dtype = spec.dtype
+        if dtype == tf.string:
+            values = texts[name].to_numpy(dtype=object)
+        elif dtype.is_integer:
+            values = _parse_integers(
+                column, texts[name], np.dtype(dtype.as_numpy_dtype)
+            )
+        elif dtype.is_floating:
+            values = _parse_floats(column, texts[name], np.dtype(dtype.as_numpy_dtype))
         else:
-            values = pd.to_numeric(column, errors="coerce")
-            bad = column[values.isna() & column.notna()]
-            if len(bad):
-                raise SystemExit(
-                    f"error: column {name!r} must hold numbers; found {bad.iloc[0]!r}."
-                )
-            feed[name] = tf.constant(values.to_numpy(dtype="float32"))
+            raise _CommandError(
+                f"The input {name!r} takes {dtype.name} values, which the CSV "
+                "reader does not handle (it reads strings, integers and floats)."
+            )
+        feed[name] = tf.constant(values, dtype=dtype)
     return feed
 
 
+def _one_column_inputs(specs: dict) -> dict:
+    for name, spec in sorted(specs.items()):
+        if spec.shape.rank != 1:
+            raise _CommandError(
+                f"The input {name!r} takes tensors of shape {spec.shape.as_list()}; "
+                "a CSV column can only feed 1-D inputs."
+            )
+    return specs
+
+
+def _read_csv(file: str) -> pd.DataFrame:
+    """Every cell as the text written in the file (no type guessing, no NaN)."""
+    try:
+        frame = pd.read_csv(file, dtype=str, keep_default_na=False, na_filter=False)
+    except pd.errors.EmptyDataError:
+        raise _CommandError(
+            f"`--csv` must be a CSV file with a header row and data rows. "
+            f"Received an empty file: {file!r}"
+        ) from None
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise _CommandError(f"Cannot read `--csv` {file!r}: {err}") from err
+    if frame.empty:
+        raise _CommandError(
+            f"`--csv` must hold at least one data row. Received only a header: {file!r}"
+        )
+    return frame
+
+
 def _predict(args) -> int:
+    import tensorflow as tf
+
     serve = _signature(args.path)
-    frame = pd.read_csv(args.csv)
-    outputs = {k: v.numpy() for k, v in serve(**_feed(serve, frame)).items()}
+    frame = _read_csv(args.csv)
+    specs = _one_column_inputs(serve.structured_input_signature[1])
+    texts = _frame_columns(specs, _original_columns(args.path), frame)
+    try:
+        outputs = {k: v.numpy() for k, v in serve(**_feed(specs, texts)).items()}
+    except tf.errors.OpError as err:
+        raise _CommandError(
+            f"The SavedModel failed on these rows: {err.message}"
+        ) from err
     table = {}
     for name, values in sorted(outputs.items()):
         if values.dtype == object:
@@ -95,11 +279,19 @@ def main(argv=None) -> int:
     info.set_defaults(run=_info)
     predict = commands.add_parser("predict", help="predict the rows of a CSV file")
     predict.add_argument("path", help="a version folder written by export()")
-    predict.add_argument("--csv", required=True, help="CSV with one column per input")
+    predict.add_argument(
+        "--csv",
+        required=True,
+        help="CSV with one column per input, named by input or original column name",
+    )
     predict.add_argument("--output", help="CSV file to write (default: stdout)")
     predict.set_defaults(run=_predict)
     args = parser.parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except _CommandError as err:
+        message = " ".join(str(err).split())  # one line, whatever TF said
+        parser.exit(1, f"{parser.prog}: error: {message}\n")
 
 
 if __name__ == "__main__":

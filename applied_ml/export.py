@@ -6,6 +6,7 @@ the graph, and outputs are named (``probabilities``/``labels``,
 ``<model folder>/<integer version>/``.
 """
 
+import json
 import os
 
 import keras
@@ -71,7 +72,38 @@ def export_saved_model(estimator, path=None, version=None) -> str:
     for name, (fn, signature) in estimator._endpoints().items():
         archive.add_endpoint(name=name, fn=fn, input_signature=[signature])
     archive.write_out(target, verbose=False)
+    columns = getattr(estimator, "input_columns_", None)
+    if columns:
+        write_input_columns(target, {c["input"]: c["column"] for c in columns})
     return target
+
+
+def write_input_columns(folder: str | os.PathLike, inputs: dict[str, str]) -> str:
+    """Record the original column name of each SavedModel input.
+
+    Input names are sanitized column names; ``applied-ml predict`` reads this
+    file to accept a CSV with the original names. It goes to
+    ``assets.extra``, which TensorFlow loaders ignore (TensorFlow Serving's
+    convention for files that travel with a model).
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        A version folder written by ``export``.
+    inputs : dict of str to str
+        Input name to original column name.
+
+    Returns
+    -------
+    str
+        The file written, ``<folder>/assets.extra/applied_ml.json``.
+    """
+    extra = os.path.join(os.fspath(folder), "assets.extra")
+    os.makedirs(extra, exist_ok=True)
+    file = os.path.join(extra, "applied_ml.json")
+    with open(file, "w", encoding="utf-8") as f:
+        json.dump({"inputs": dict(inputs)}, f, indent=2, ensure_ascii=False)
+    return file
 
 
 def load_serving(path: str | os.PathLike):

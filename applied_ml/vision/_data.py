@@ -2,6 +2,7 @@
 
 import os
 import re
+import warnings
 
 import numpy as np
 
@@ -18,6 +19,8 @@ IMAGE_SUFFIXES = (
     ".webp",
 )
 _TFDS_NAME = re.compile(r"^[a-z0-9_]+(/[\w.-]+)?(:[\d.*]+)?$")
+# PIL modes of one-channel images (16-bit PNGs open as "I;16" or "I")
+_GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
 
 
 def as_image_array(X, *, name: str = "X") -> np.ndarray:
@@ -61,18 +64,31 @@ def as_image_array(X, *, name: str = "X") -> np.ndarray:
                 f"`{name}` must hold pixel values in [0, 255] (uint8 or float). "
                 f"Received values in [{X.min()}, {X.max()}]."
             )
+        if X.dtype.kind == "f" and 0 < X.max() <= 1:
+            warnings.warn(
+                f"`{name}` holds floats in [0, 1], taken as intensities scaled to "
+                "[0, 1] and multiplied by 255 (the model takes 0-255 pixels). "
+                "Pass uint8 images or floats in [0, 255] to silence this warning.",
+                UserWarning,
+                stacklevel=2,
+            )
+            X = X * 255
     return X
 
 
 def read_image(path: str, size: tuple[int, int], channels: int | None) -> np.ndarray:
-    """One image file, centre-cropped to the aspect of ``size`` and resized."""
+    """One image file, centre-cropped to the aspect of ``size`` and resized.
+
+    ``channels=None`` keeps the file's own: 1 for grey, 3 for anything else.
+    """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
         with Image.open(path) as img:
             img.load()
             if channels is None:
-                channels = 1 if img.mode in ("L", "I", "I;16", "F", "1") else 3
+                channels = 1 if img.mode in _GREY_MODES else 3
+            img = _as_8_bit(img, path)
             img = img.convert("L" if channels == 1 else "RGB")
     except (OSError, UnidentifiedImageError) as err:
         raise ValueError(f"Cannot read the image file {path!r}: {err}") from err
@@ -81,17 +97,38 @@ def read_image(path: str, size: tuple[int, int], channels: int | None) -> np.nda
     return array[..., np.newaxis] if array.ndim == 2 else array
 
 
+def _as_8_bit(img, path: str):
+    """16-bit grey scaled to 8 bits (``convert("L")`` would clip it to white)."""
+    from PIL import Image
+
+    if not (img.mode == "I" or img.mode.startswith("I;16")):
+        return img
+    array = np.asarray(img)
+    if array.min() < 0 or array.max() > 65535:
+        raise ValueError(
+            f"Cannot read the image file {path!r}: its 32-bit integer pixels hold "
+            f"values in [{array.min()}, {array.max()}], outside the 16-bit range "
+            "[0, 65535]; convert it to 8 or 16 bits first."
+        )
+    return Image.fromarray(np.rint(array / 257).astype(np.uint8))
+
+
 def read_images(
     paths, size: tuple[int, int], channels: int | None = None
 ) -> np.ndarray:
-    """Image files as one uint8 array (n, height, width, channels)."""
+    """Image files as one uint8 array (n, height, width, channels).
+
+    ``channels=None`` (fit) reads all files as RGB when any one is colour,
+    grey files then repeated to 3 channels; all grey files stay grey.
+    """
     if not paths:
         raise ValueError("`X` is an empty list of image files.")
-    images = []
-    for path in paths:
-        image = read_image(os.fspath(path), size, channels)
-        channels = image.shape[-1]  # the first file decides for the rest
-        images.append(image)
+    images = [read_image(os.fspath(path), size, channels) for path in paths]
+    if channels is None and any(image.shape[-1] == 3 for image in images):
+        images = [
+            np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image
+            for image in images
+        ]
     return np.stack(images)
 
 
@@ -119,6 +156,22 @@ def folder_dataset(folder: str) -> tuple[list[str], list[str]]:
         paths += [os.path.join(class_dir, f) for f in files]
         labels += [label] * len(files)
     return paths, labels
+
+
+def one_file_as_list(X):
+    """``[X]`` when ``X`` is one image file path; ``X`` itself otherwise.
+
+    A folder is returned as is (the caller says what it means there); any
+    other string or path is an error.
+    """
+    if not isinstance(X, str | os.PathLike) or os.path.isdir(X):
+        return X
+    if not os.path.isfile(X):
+        raise ValueError(
+            "`X` must be images (an array), a list of image files or one image "
+            f"file. Received: X={X!r}, which is not an existing file."
+        )
+    return [os.fspath(X)]
 
 
 def is_path_list(X) -> bool:

@@ -232,6 +232,7 @@ class ImageClassifier(ClassifierMixin, LabelsMixin, KerasEstimator):
                 "A folder of class sub-folders holds its own labels: pass it to "
                 "`fit` without `y` (to `predict`, pass the image files)."
             )
+        X = _data.one_file_as_list(X)
         if _data.is_path_list(X):
             channels = None if reset else self.n_channels_
             images = _data.read_images(X, self._image_size(), channels)

@@ -88,11 +88,11 @@ def test_categorical_numeric_column_is_served_as_numbers(coded, tmp_path):
     assert clf.score(X, y) == 1.0
     path = clf.export(tmp_path / "m")
     serve = load_serving(path).signatures["serving_default"]
-    assert serve.structured_input_signature[1]["code"].dtype == tf.float32
+    assert serve.structured_input_signature[1]["code"].dtype == tf.float64
     rows = X.iloc[:20]
     out = serve(
-        code=tf.constant(rows["code"].to_numpy("float32")),
-        noise=tf.constant(rows["noise"].to_numpy("float32")),
+        code=tf.constant(rows["code"].to_numpy("float64")),
+        noise=tf.constant(rows["noise"].to_numpy("float64")),
     )
     np.testing.assert_allclose(
         out["probabilities"].numpy(), clf.predict_proba(rows), atol=1e-6
@@ -137,9 +137,11 @@ def test_serving_rejects_nan_when_imputation_is_off(tmp_path, spec):
     y = (X["a"] > 0).astype(int)
     clf = TabularClassifier(**FAST, features=[spec]).fit(X, y)
     serve = load_serving(clf.export(tmp_path / "m")).signatures["serving_default"]
-    assert np.isfinite(serve(a=tf.constant([1.0]))["probabilities"].numpy()).all()
+    assert np.isfinite(
+        serve(a=tf.constant([1.0], tf.float64))["probabilities"].numpy()
+    ).all()
     with pytest.raises(tf.errors.InvalidArgumentError, match="no imputation is set"):
-        serve(a=tf.constant([np.nan, 1.0], tf.float32))
+        serve(a=tf.constant([np.nan, 1.0], tf.float64))
 
 
 def test_auto_threshold_fails_before_training():

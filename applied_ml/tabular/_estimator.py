@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from applied_ml._validation import check_bool, check_choice, check_number
 from applied_ml.base import KerasEstimator, _decoded
+from applied_ml.tabular._checks import check_scaled_range
 from applied_ml.tabular._columns import (
     NUMERIC,
     column_kinds,
@@ -75,16 +76,19 @@ class TabularEstimator(KerasEstimator):
                 }
                 for name, kind in kinds.items()
             ]
-        return {
+        inputs = {
             c["input"]: (
                 to_numeric(
                     c["column"], columns[c["column"]], allow_missing=c["allow_missing"]
-                ).astype("float32")
+                )
                 if c["kind"] == NUMERIC
                 else to_strings(columns[c["column"]])
             )
             for c in self.input_columns_
         }
+        if not reset:
+            check_scaled_range(self.meta_["features"], inputs)
+        return inputs
 
     def _learn_meta(self, inputs: dict, targets: np.ndarray) -> dict:
         names = {c["column"]: c["input"] for c in self.input_columns_}
@@ -111,7 +115,7 @@ class TabularEstimator(KerasEstimator):
     def _input_signature(self) -> dict:
         return {
             c["input"]: tf.TensorSpec(
-                [None, 1], tf.float32 if c["kind"] == NUMERIC else tf.string
+                [None, 1], tf.float64 if c["kind"] == NUMERIC else tf.string
             )
             for c in self.input_columns_
         }
@@ -154,7 +158,7 @@ class TabularEstimator(KerasEstimator):
             for c in columns:
                 value = tf.reshape(features[c["column"]], [-1, 1])
                 inputs[c["input"]] = (
-                    tf.cast(value, tf.float32) if c["kind"] == NUMERIC else value
+                    tf.cast(value, tf.float64) if c["kind"] == NUMERIC else value
                 )
             encoded = encode(targets)
             if class_weights is not None:

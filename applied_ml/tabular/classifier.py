@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 from applied_ml import metrics
 from applied_ml._docs import fill
 from applied_ml._labels import LabelsMixin
+from applied_ml.tabular._checks import check_finite_outputs
 from applied_ml.tabular._estimator import TabularEstimator
 
 
@@ -234,7 +235,9 @@ class TabularClassifier(ClassifierMixin, LabelsMixin, TabularEstimator):
             Probabilities in the order of ``classes_`` (multilabel: each
             label's probability).
         """
-        raw = self._predict_raw(X).astype("float64")
+        raw = self._predict_raw(X)
+        check_finite_outputs(self, raw)
+        raw = raw.astype("float64")
         task = self.meta_["task"]
         if task == "binary":
             return np.hstack([1.0 - raw, raw])

@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from applied_ml import metrics
 from applied_ml._docs import fill
 from applied_ml._validation import check_choice
+from applied_ml.tabular._checks import check_finite_outputs
 from applied_ml.tabular._estimator import TabularEstimator
 
 LOSSES = ("mse", "mae", "huber")
@@ -136,10 +137,12 @@ class TabularRegressor(RegressorMixin, TabularEstimator):
         return {"task": "regression", "n_outputs": self.n_outputs_, **self._target}
 
     def _encode_targets_tf(self, targets):
-        center = tf.constant(self.meta_["target_center"], tf.float32)
-        scale = tf.constant(self.meta_["target_scale"], tf.float32)
-        targets = tf.reshape(tf.cast(targets, tf.float32), [-1, self.n_outputs_])
-        return (targets - center) / scale
+        # float64 until standardized: targets such as 1e9 + small lose their
+        # small part in float32
+        center = tf.constant(self.meta_["target_center"], tf.float64)
+        scale = tf.constant(self.meta_["target_scale"], tf.float64)
+        targets = tf.reshape(tf.cast(targets, tf.float64), [-1, self.n_outputs_])
+        return tf.cast((targets - center) / scale, tf.float32)
 
     def _class_weights_tf(self):
         return None
@@ -171,7 +174,9 @@ class TabularRegressor(RegressorMixin, TabularEstimator):
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predictions in the units of ``y`` (1-D when ``y`` was 1-D).
         """
-        out = self._unscale(self._predict_raw(X).astype("float64"))
+        raw = self._predict_raw(X)
+        check_finite_outputs(self, raw)
+        out = self._unscale(raw.astype("float64"))
         return out.ravel() if self.meta_["target_ndim"] == 1 else out
 
     def evaluate(self, X, y) -> dict:
@@ -193,9 +198,10 @@ class TabularRegressor(RegressorMixin, TabularEstimator):
         return metrics.regression_metrics(y, self.predict(X))
 
     def _serving_outputs(self, raw) -> dict:
-        scale = tf.constant(self.meta_["target_scale"], tf.float32)
-        center = tf.constant(self.meta_["target_center"], tf.float32)
-        out = raw * scale + center
+        # float64, as in predict: float32 has no room for 1e9 + 0.5
+        scale = tf.constant(self.meta_["target_scale"], tf.float64)
+        center = tf.constant(self.meta_["target_center"], tf.float64)
+        out = tf.cast(raw, tf.float64) * scale + center
         if self.meta_["target_ndim"] == 1:
             out = out[:, 0]
         return {"predictions": out}

@@ -6,6 +6,7 @@ stratified validation split and the label checks live here once.
 """
 
 import numpy as np
+import pandas as pd
 import tensorflow as tf
 from sklearn.utils import assert_all_finite
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
@@ -21,6 +22,16 @@ class LabelsMixin:
     def _check_labels(self, y) -> tuple[np.ndarray, str]:
         """``y`` as an array and its scikit-learn target type, or a clear error."""
         y = np.asarray(y) if not hasattr(y, "to_numpy") else y.to_numpy()
+        if y.dtype.kind in "fcOM":
+            # None, NaN, pd.NA and NaT: sorting them with strings fails cryptically
+            missing = pd.isna(y)
+            if missing.any():
+                first = int(np.argwhere(missing)[0][0])
+                raise ValueError(
+                    f"`y` contains {int(missing.sum())} missing label(s) (None, NaN "
+                    f"or pd.NA), the first at position {first}; drop those rows or "
+                    f"fill them in. Received: y[{first}]={y[first]!r}"
+                )
         if y.dtype.kind in "fc":
             assert_all_finite(y, input_name="y")
         check_classification_targets(y)

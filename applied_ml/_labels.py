@@ -122,11 +122,57 @@ class LabelsMixin:
         return None if vector is None else tf.constant(vector)
 
     def _stratify(self, targets: np.ndarray, n_val: int):
+        """Strata for the validation split: the classes, rare ones pooled.
+
+        A class with one sample cannot be on both sides, and there can be no
+        more strata than rows on either side: such classes share one stratum
+        (with the largest class when they are too few for a stratum of their
+        own), instead of the whole split giving up stratification.
+        """
         if targets.ndim == 2 and targets.shape[1] > 1:
             return None
-        labels = targets.ravel()
-        counts = np.bincount(labels.astype(int))
-        counts = counts[counts > 0]
-        if counts.min() < 2 or n_val < len(counts) or len(labels) - n_val < len(counts):
+        labels = targets.ravel().astype(int)
+        counts = np.bincount(labels)
+        limit = min(n_val, len(labels) - n_val)
+        by_size = [int(c) for c in np.argsort(-counts, kind="stable") if counts[c]]
+        own = [c for c in by_size if counts[c] >= 2]
+        if len(own) == len(by_size) and len(own) <= limit:
+            return labels
+        own = own[: max(limit - 1, 0)]
+        if not own:
             return None
-        return labels
+        strata = np.where(np.isin(labels, own), labels, -1)
+        if np.count_nonzero(strata == -1) < 2:
+            strata[strata == -1] = own[0]
+        return strata if len(np.unique(strata)) >= 2 else None
+
+    def _split(self, n: int, targets: np.ndarray):
+        """The base split, then every class with 2+ samples on both sides.
+
+        Stratifying rounds: 4 positives in 120 rows give a validation tenth
+        without any, and then ``threshold="auto"`` tunes on negatives alone.
+        """
+        train_idx, val_idx = super()._split(n, targets)
+        if val_idx is None or (targets.ndim == 2 and targets.shape[1] > 1):
+            return train_idx, val_idx
+        return _cover_classes(targets.ravel().astype(int), train_idx, val_idx)
+
+
+def _cover_classes(labels: np.ndarray, train_idx, val_idx):
+    """Swap rows so that each class with 2+ samples is in both splits.
+
+    A missing class gets one row from the other side, which gets back a row of
+    the class most frequent on this side (when it has a row to spare).
+    """
+    sides = [np.array(train_idx), np.array(val_idx)]
+    counts = np.bincount(labels)
+    for c in np.flatnonzero(counts >= 2):
+        for here, there in ((1, 0), (0, 1)):
+            present = np.bincount(labels[sides[here]], minlength=len(counts))
+            donor = int(np.argmax(present))
+            if present[c] or present[donor] < 2:
+                continue
+            i = np.flatnonzero(labels[sides[here]] == donor)[0]
+            j = np.flatnonzero(labels[sides[there]] == c)[0]
+            sides[here][i], sides[there][j] = sides[there][j], sides[here][i]
+    return np.sort(sides[0]), np.sort(sides[1])

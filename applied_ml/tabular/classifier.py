@@ -1,5 +1,7 @@
 """TabularClassifier: binary, multiclass and multilabel classification of tables."""
 
+import warnings
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -214,6 +216,19 @@ class TabularClassifier(ClassifierMixin, LabelsMixin, TabularEstimator):
         ]
         scores = np.concatenate([p for p, _ in pairs])
         truth = np.concatenate([t for _, t in pairs])
+        if len(np.unique(truth)) < 2:
+            # F1 on one class alone picks a threshold near 0 (or 1)
+            warnings.warn(
+                "`threshold='auto'` needs positive and negative samples in the "
+                "validation split, but it holds only "
+                f"{'positive' if truth[0] else 'negative'} ones ({len(truth)} "
+                "samples); using threshold 0.5. Raise `validation_fraction` or "
+                "add samples of the rare class.",
+                UserWarning,
+                stacklevel=3,
+            )
+            self.threshold_ = 0.5
+            return
         precision, recall, thresholds = precision_recall_curve(truth, scores)
         f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
         self.threshold_ = (

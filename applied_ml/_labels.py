@@ -7,6 +7,7 @@ label checks live here once.
 """
 
 import numpy as np
+import pandas as pd
 import tensorflow as tf
 from sklearn.utils import assert_all_finite
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
@@ -22,6 +23,16 @@ class LabelsMixin:
     def _check_labels(self, y) -> tuple[np.ndarray, str]:
         """``y`` as an array and its scikit-learn target type, or a clear error."""
         y = np.asarray(y) if not hasattr(y, "to_numpy") else y.to_numpy()
+        if y.dtype.kind in "fcOM":
+            # None, NaN, pd.NA and NaT: sorting them with strings fails cryptically
+            missing = pd.isna(y)
+            if missing.any():
+                first = int(np.argwhere(missing)[0][0])
+                raise ValueError(
+                    f"`y` contains {int(missing.sum())} missing label(s) (None, NaN "
+                    f"or pd.NA), the first at position {first}; drop those rows or "
+                    f"fill them in. Received: y[{first}]={y[first]!r}"
+                )
         if y.dtype.kind in "fc":
             assert_all_finite(y, input_name="y")
         check_classification_targets(y)
@@ -127,11 +138,58 @@ class LabelsMixin:
         return tf.gather(tf.constant(vector), index)
 
     def _stratify(self, targets: np.ndarray, n_val: int):
+        """Strata for the validation split: the classes, rare ones pooled.
+
+        A class with one sample cannot be on both sides, and there can be no
+        more strata than rows on either side: such classes share one stratum
+        (with the largest class when they are too few for a stratum of their
+        own), instead of the whole split giving up stratification.
+        """
         if targets.ndim == 2 and targets.shape[1] > 1:
             return None
         labels = np.searchsorted(self.classes_, targets.ravel())
         counts = np.bincount(labels)
-        counts = counts[counts > 0]
-        if counts.min() < 2 or n_val < len(counts) or len(labels) - n_val < len(counts):
+        limit = min(n_val, len(labels) - n_val)
+        by_size = [int(c) for c in np.argsort(-counts, kind="stable") if counts[c]]
+        own = [c for c in by_size if counts[c] >= 2]
+        if len(own) == len(by_size) and len(own) <= limit:
+            return labels
+        own = own[: max(limit - 1, 0)]
+        if not own:
             return None
-        return labels
+        strata = np.where(np.isin(labels, own), labels, -1)
+        if np.count_nonzero(strata == -1) < 2:
+            strata[strata == -1] = own[0]
+        return strata if len(np.unique(strata)) >= 2 else None
+
+    def _split(self, n: int, targets: np.ndarray):
+        """The base split, then every class with 2+ samples on both sides.
+
+        Stratifying rounds: 4 positives in 120 rows give a validation tenth
+        without any, and then ``threshold="auto"`` tunes on negatives alone.
+        """
+        train_idx, val_idx = super()._split(n, targets)
+        if val_idx is None or (targets.ndim == 2 and targets.shape[1] > 1):
+            return train_idx, val_idx
+        labels = np.searchsorted(self.classes_, targets.ravel())
+        return _cover_classes(labels, train_idx, val_idx)
+
+
+def _cover_classes(labels: np.ndarray, train_idx, val_idx):
+    """Swap rows so that each class with 2+ samples is in both splits.
+
+    A missing class gets one row from the other side, which gets back a row of
+    the class most frequent on this side (when it has a row to spare).
+    """
+    sides = [np.array(train_idx), np.array(val_idx)]
+    counts = np.bincount(labels)
+    for c in np.flatnonzero(counts >= 2):
+        for here, there in ((1, 0), (0, 1)):
+            present = np.bincount(labels[sides[here]], minlength=len(counts))
+            donor = int(np.argmax(present))
+            if present[c] or present[donor] < 2:
+                continue
+            i = np.flatnonzero(labels[sides[here]] == donor)[0]
+            j = np.flatnonzero(labels[sides[there]] == c)[0]
+            sides[here][i], sides[there][j] = sides[there][j], sides[here][i]
+    return np.sort(sides[0]), np.sort(sides[1])

@@ -79,7 +79,7 @@ def test_savedmodel_serves_raw_rows_without_applied_ml(fitted_penguins, tmp_path
         import tensorflow as tf
         serve = tf.saved_model.load({path!r}).signatures["serving_default"]
         feed = json.loads(sys.stdin.read())
-        out = serve(**{{k: tf.constant(v, tf.float32 if isinstance(v[0], float)
+        out = serve(**{{k: tf.constant(v, tf.float64 if isinstance(v[0], float)
                         else tf.string) for k, v in feed.items()}})
         print(json.dumps({{
             "labels": [s.decode() for s in out["labels"].numpy()],
@@ -130,7 +130,7 @@ def test_regressor_export_returns_predictions(tmp_path):
     X, y = load_diabetes(return_X_y=True)
     reg = TabularRegressor(**FAST).fit(X, y)
     serve = load_serving(reg.export(tmp_path / "r")).signatures["serving_default"]
-    feed = {f"x{i}": X[:5, i].astype("float32") for i in range(X.shape[1])}
+    feed = {f"x{i}": X[:5, i] for i in range(X.shape[1])}
     np.testing.assert_allclose(
         serve(**feed)["predictions"].numpy(), reg.predict(X[:5]), rtol=1e-4
     )

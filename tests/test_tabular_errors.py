@@ -341,8 +341,70 @@ def test_version_must_be_an_integer(fitted, tmp_path):
         fitted.export(tmp_path / "m", version="v1")
 
 
-@pytest.mark.parametrize("value", [np.nan, np.inf])
-def test_non_finite_classification_target(table, value):
+@pytest.mark.parametrize(
+    ("value", "match"),
+    [(np.nan, "`y` contains 80 missing label"), (np.inf, "Input y contains inf")],
+)
+def test_non_finite_classification_target(table, value, match):
     X, y = table
-    with pytest.raises(ValueError, match="Input y contains"):
+    with pytest.raises(ValueError, match=match):
         TabularClassifier(**QUICK).fit(X, np.full(len(X), value))
+
+
+@pytest.mark.parametrize(
+    "make_y",
+    [
+        lambda y: np.where(np.arange(len(y)) == 5, None, y.to_numpy(object)),
+        lambda y: np.where(np.arange(len(y)) == 5, np.nan, y.to_numpy(object)),
+        lambda y: y.astype("string").mask(np.arange(len(y)) == 5),
+        lambda y: pd.Categorical(y.mask(np.arange(len(y)) == 5)),
+        lambda y: pd.Categorical((y == "yes").astype(int).mask(np.arange(len(y)) == 5)),
+    ],
+    ids=["object-none", "object-nan", "string-na", "categorical", "int-categorical"],
+)
+def test_missing_labels(table, make_y):
+    # sorting None among strings failed with "'<' not supported", pd.NA with
+    # "boolean value of NA is ambiguous"
+    X, y = table
+    with pytest.raises(
+        ValueError,
+        match=r"`y` contains 1 missing label\(s\) .*, the first at position 5",
+    ):
+        TabularClassifier(**QUICK).fit(X, make_y(y))
+
+
+_DAYS = pd.date_range("2024-01-01", periods=80, freq="D")
+
+
+@pytest.mark.parametrize(
+    ("column", "match"),
+    [
+        (_DAYS, "dates or times.*dt.year.*Received: dtype=datetime64"),
+        (_DAYS.tz_localize("Europe/Paris"), "dates or times.*Timestamp"),
+        (
+            pd.Series(list(_DAYS.date), dtype=object),
+            r"dates or times.*pd.to_datetime\(df\['when'\]\).*datetime.date",
+        ),
+        (
+            pd.Series(list(_DAYS.to_pydatetime()), dtype=object),
+            "dates or times.*datetime.datetime",
+        ),
+        (pd.Series(list(_DAYS), dtype=object), "dates or times.*Timestamp"),
+        (_DAYS - _DAYS[0], r"durations.*dt.total_seconds\(\)"),
+    ],
+    ids=["datetime64", "tz-aware", "date", "datetime", "timestamp", "timedelta"],
+)
+@pytest.mark.parametrize("spec", [None, NumericFeature, CategoricalFeature])
+def test_date_columns_are_refused(table, column, match, spec):
+    X, y = table
+    X = X.assign(when=column)
+    features = None if spec is None else [NumericFeature("age"), spec("when")]
+    with pytest.raises(ValueError, match=f"Column 'when' holds {match}"):
+        TabularClassifier(**QUICK, features=features).fit(X, y)
+
+
+def test_date_column_at_predict_is_refused(table, fitted):
+    X, _ = table
+    bad = X.iloc[:3].assign(age=_DAYS[:3])
+    with pytest.raises(ValueError, match="Column 'age' holds dates or times"):
+        fitted.predict(bad)

@@ -88,11 +88,11 @@ def test_categorical_numeric_column_is_served_as_numbers(coded, tmp_path):
     assert clf.score(X, y) == 1.0
     path = clf.export(tmp_path / "m")
     serve = load_serving(path).signatures["serving_default"]
-    assert serve.structured_input_signature[1]["code"].dtype == tf.float32
+    assert serve.structured_input_signature[1]["code"].dtype == tf.float64
     rows = X.iloc[:20]
     out = serve(
-        code=tf.constant(rows["code"].to_numpy("float32")),
-        noise=tf.constant(rows["noise"].to_numpy("float32")),
+        code=tf.constant(rows["code"].to_numpy("float64")),
+        noise=tf.constant(rows["noise"].to_numpy("float64")),
     )
     np.testing.assert_allclose(
         out["probabilities"].numpy(), clf.predict_proba(rows), atol=1e-6
@@ -137,9 +137,11 @@ def test_serving_rejects_nan_when_imputation_is_off(tmp_path, spec):
     y = (X["a"] > 0).astype(int)
     clf = TabularClassifier(**FAST, features=[spec]).fit(X, y)
     serve = load_serving(clf.export(tmp_path / "m")).signatures["serving_default"]
-    assert np.isfinite(serve(a=tf.constant([1.0]))["probabilities"].numpy()).all()
+    assert np.isfinite(
+        serve(a=tf.constant([1.0], tf.float64))["probabilities"].numpy()
+    ).all()
     with pytest.raises(tf.errors.InvalidArgumentError, match="no imputation is set"):
-        serve(a=tf.constant([np.nan, 1.0], tf.float32))
+        serve(a=tf.constant([np.nan, 1.0], tf.float64))
 
 
 def test_auto_threshold_fails_before_training():
@@ -237,3 +239,49 @@ def test_a_row_predicted_alone_matches_its_batch():
     batched = reg.predict(X[:40])
     alone = np.array([reg.predict(X[i : i + 1])[0] for i in range(40)])
     np.testing.assert_array_equal(alone, batched)
+
+
+def _rare_positives(n_positive):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 2))
+    y = np.zeros(120, int)
+    y[rng.choice(120, n_positive, replace=False)] = 1
+    X[y == 1] += 3
+    return X, y
+
+
+@pytest.mark.parametrize("n_positive", [4, 5, 6])
+def test_auto_threshold_validates_on_rare_positives(n_positive):
+    # rounding left 4 positives in 120 rows out of the validation tenth: the
+    # threshold came out near 0 and nearly every row was predicted positive
+    X, y = _rare_positives(n_positive)
+    clf = TabularClassifier(
+        epochs=30, hidden_units=(8,), random_state=0, threshold="auto"
+    )
+    clf.fit(X, y)
+    assert clf.threshold_ > 0.05
+    assert (clf.predict(X) == 1).sum() <= 3 * n_positive
+
+
+def test_auto_threshold_without_validation_positives_falls_back_to_half():
+    X, y = _rare_positives(1)  # one positive cannot be on both sides
+    clf = TabularClassifier(**FAST, threshold="auto")
+    with pytest.warns(UserWarning, match="holds only negative ones.*threshold 0.5"):
+        clf.fit(X, y)
+    assert clf.threshold_ == 0.5
+
+
+def test_singleton_class_keeps_the_split_stratified():
+    labels = np.array([0] * 60 + [1] * 30 + [2] * 9 + [3])
+    clf = TabularClassifier()
+    strata = clf._stratify(labels, n_val=10)
+    assert strata is not None and set(np.unique(strata)) == {0, 1, 2}
+
+
+def test_every_class_with_two_samples_is_on_both_sides_of_the_split():
+    from applied_ml._labels import _cover_classes
+
+    labels = np.array([0] * 116 + [1] * 4)
+    train, val = _cover_classes(labels, np.arange(12, 120), np.arange(12))
+    assert labels[val].sum() == 1 and labels[train].sum() == 3
+    assert sorted([*train, *val]) == list(range(120))

@@ -1,5 +1,6 @@
 """From user tables (DataFrame, array) to named, typed, validated columns."""
 
+import datetime
 import difflib
 import re
 
@@ -84,8 +85,46 @@ def infer_kind(values: np.ndarray) -> str:
     return NUMERIC if numeric and present else STRING
 
 
+_TEMPORAL = (datetime.date, datetime.time, datetime.timedelta, np.datetime64)
+_TEMPORAL += (np.timedelta64,)
+
+
+def check_not_temporal(name: str, values: np.ndarray) -> None:
+    """Refuse dates, times and durations: no encoding of them is a safe guess.
+
+    Made categorical, every date after training would be out of vocabulary;
+    the useful numbers (year, weekday, seconds) depend on the problem.
+    """
+    if values.dtype.kind in "mM":
+        first, received = None, f"dtype={values.dtype}"
+    elif values.dtype.kind == "O":
+        first = next((v for v in values if isinstance(v, _TEMPORAL)), None)
+        if first is None:
+            return
+        received = f"a value of {first!r}"
+    else:
+        return
+    if values.dtype.kind == "m" or isinstance(
+        first, datetime.timedelta | np.timedelta64
+    ):
+        raise ValueError(
+            f"Column {name!r} holds durations, which the model cannot use as they "
+            f"are. Encode them as numbers first, e.g. "
+            f"df[{name!r}].dt.total_seconds(). Received: {received}"
+        )
+    convert = "" if values.dtype.kind == "M" else f"pd.to_datetime(df[{name!r}]) then "
+    raise ValueError(
+        f"Column {name!r} holds dates or times, which the model cannot use as "
+        f"they are: as categories every date after training would be unknown. "
+        f"Encode them as numbers first ({convert}e.g. df[{name!r}].dt.year, "
+        f"df[{name!r}].dt.dayofweek, or seconds since the epoch, "
+        f"df[{name!r}].astype('int64') // 10**9). Received: {received}"
+    )
+
+
 def to_numeric(name: str, values: np.ndarray, *, allow_missing: bool) -> np.ndarray:
     """Float column of shape (n, 1), with clear errors for bad values."""
+    check_not_temporal(name, values)
     try:
         if values.dtype.kind in "biuf":
             out = values.astype("float64")
@@ -203,6 +242,7 @@ def column_kinds(specs, columns: dict[str, np.ndarray]) -> dict[str, str]:
     for spec in specs:
         names = spec.names if isinstance(spec, CrossedFeature) else (spec.name,)
         for name in names:
+            check_not_temporal(name, columns[name])
             kinds[name] = infer_kind(columns[name])
         if (
             isinstance(spec, NumericFeature | BucketizedFeature | PassthroughFeature)

@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from applied_ml._validation import check_bool, check_choice, check_number
 from applied_ml.base import KerasEstimator
+from applied_ml.tabular._checks import check_scaled_range
 from applied_ml.tabular._columns import (
     NUMERIC,
     column_kinds,
@@ -77,18 +78,19 @@ class TabularEstimator(KerasEstimator, abstract=True):
                 }
                 for name, kind in kinds.items()
             ]
-        return {
+        inputs = {
             c["input"]: (
                 to_numeric(
                     c["column"], columns[c["column"]], allow_missing=c["allow_missing"]
-                )
-                .astype("float32")
-                .ravel()
+                ).ravel()
                 if c["kind"] == NUMERIC
                 else to_strings(columns[c["column"]]).ravel()
             )
             for c in self.input_columns_
         }
+        if not reset:
+            check_scaled_range(self.meta_["features"], inputs)
+        return inputs
 
     def _learn_meta(self, inputs: dict, targets: np.ndarray) -> dict:
         names = {c["column"]: c["input"] for c in self.input_columns_}
@@ -117,7 +119,7 @@ class TabularEstimator(KerasEstimator, abstract=True):
         return {
             c["input"]: tf.TensorSpec(
                 [None],
-                tf.float32 if c["kind"] == NUMERIC else tf.string,
+                tf.float64 if c["kind"] == NUMERIC else tf.string,
                 name=c["input"],
             )
             for c in self.input_columns_

@@ -1,7 +1,15 @@
-"""Keras layers and constraints the tabular models are built from."""
+"""Keras layers and constraints the tabular models are built from.
+
+Numeric model inputs are float64, so that integer IDs up to 2**53 and large
+values such as Unix timestamps keep their precision; the layers here compare,
+standardize and format in float64 and hand float32 to the network.
+"""
 
 import keras
 import tensorflow as tf
+
+# The largest float32: a standardized value beyond it would become infinite.
+FLOAT32_MAX = 3.4028234663852886e38
 
 
 @keras.saving.register_keras_serializable(package="applied_ml")
@@ -12,6 +20,8 @@ class NumericTransform(keras.layers.Layer):
     the other steps; with ``indicator=True`` a 0/1 missing flag is appended.
     With ``fill_value=None`` a missing value is an error at run time, in a
     SavedModel too (a ReLU downstream would otherwise silently turn NaN into 0).
+    Every step runs in float64 and only the standardized value is cast to
+    float32; a value too large for float32 after scaling is an error too.
     """
 
     def __init__(
@@ -31,21 +41,26 @@ class NumericTransform(keras.layers.Layer):
         self.clip = None if clip is None else [float(c) for c in clip]
         self.log = bool(log)
         self.indicator = bool(indicator)
+        # Keras would cast float64 inputs to float32 before `call`.
+        self._convert_input_args = False
 
     def call(self, x):
-        x = tf.cast(x, "float32")
+        x = tf.cast(x, "float64")
         missing = tf.math.is_nan(x)
         if self.fill_value is None:
             v = tf.debugging.check_numerics(
                 x, f"{self.name}: a missing value (NaN) where no imputation is set"
             )
         else:
-            v = tf.where(missing, tf.constant(self.fill_value, "float32"), x)
+            v = tf.where(missing, tf.constant(self.fill_value, "float64"), x)
         if self.clip is not None:
             v = tf.clip_by_value(v, self.clip[0], self.clip[1])
         if self.log:
             v = tf.sign(v) * tf.math.log1p(tf.abs(v))
-        v = (v - self.center) / self.scale
+        v = tf.debugging.check_numerics(
+            tf.cast((v - self.center) / self.scale, "float32"),
+            f"{self.name}: a value too large for float32 after scaling",
+        )
         if self.indicator:
             v = tf.concat([v, tf.cast(missing, "float32")], axis=-1)
         return v
@@ -67,10 +82,14 @@ class NumericTransform(keras.layers.Layer):
 
 
 def _bucketize(x, boundaries):
-    x = tf.cast(x, "float32")
-    index = tf.raw_ops.Bucketize(input=x, boundaries=boundaries)
-    index = tf.where(tf.math.is_nan(x), len(boundaries) + 1, index)
-    return tf.cast(index, "int64")
+    # tf.raw_ops.Bucketize holds its boundaries in float32: count in float64.
+    x = tf.cast(x, "float64")
+    above = tf.cast(
+        tf.expand_dims(x, -1) >= tf.constant(boundaries, "float64", [len(boundaries)]),
+        "int64",
+    )
+    index = tf.reduce_sum(above, axis=-1)
+    return tf.where(tf.math.is_nan(x), tf.constant(len(boundaries) + 1, "int64"), index)
 
 
 @keras.saving.register_keras_serializable(package="applied_ml")
@@ -84,6 +103,7 @@ class Bucketize(keras.layers.Layer):
     def __init__(self, boundaries=(), **kwargs):
         super().__init__(**kwargs)
         self.boundaries = [float(b) for b in boundaries]
+        self._convert_input_args = False  # keep float64 inputs
 
     def call(self, x):
         return _bucketize(x, self.boundaries)
@@ -109,6 +129,7 @@ class HashedCross(keras.layers.Layer):
         self.part_boundaries = [
             None if b is None else [float(v) for v in b] for b in part_boundaries
         ]
+        self._convert_input_args = False  # keep float64 inputs
 
     def call(self, inputs):
         parts = [
@@ -128,11 +149,18 @@ class HashedCross(keras.layers.Layer):
 
 
 def format_numbers(x):
-    """Numbers as category strings: "3" for 3.0, "2.5" for 2.5, "" for NaN."""
-    x = tf.cast(x, "float32")
-    whole = tf.strings.as_string(tf.cast(tf.round(x), "int64"))
+    """Numbers as category strings: "3" for 3.0, "2.5" for 2.5, "" for NaN.
+
+    Whole numbers below 2**63 are written exactly (IDs, timestamps); other
+    numbers with 15 significant digits, which any decimal of up to 15 digits
+    survives unchanged (the default of ``as_string`` keeps only 6).
+    """
+    x = tf.cast(x, "float64")
+    whole = tf.logical_and(tf.equal(x, tf.round(x)), tf.abs(x) < 2.0**63)
     text = tf.where(
-        tf.equal(x, tf.round(x)), whole, tf.strings.as_string(x, shortest=True)
+        whole,
+        tf.strings.as_string(tf.cast(tf.round(x), "int64")),
+        tf.strings.as_string(x, precision=15, shortest=True),
     )
     return tf.where(tf.math.is_nan(x), tf.constant(""), text)
 
@@ -144,6 +172,10 @@ class NumberToString(keras.layers.Layer):
     Lets a ``CategoricalFeature`` read a numeric column (codes, years) while
     the model input, and so the SavedModel input, stays numeric.
     """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._convert_input_args = False  # keep float64 inputs
 
     def call(self, x):
         return format_numbers(x)

@@ -120,7 +120,8 @@ def build_tabular_model(
         c["input"]: keras.Input(
             shape=(1,),
             name=c["input"],
-            dtype="float32" if c["kind"] == "numeric" else "string",
+            # float64: integer IDs and timestamps keep every digit
+            dtype="float64" if c["kind"] == "numeric" else "string",
         )
         for c in meta["columns"]
     }

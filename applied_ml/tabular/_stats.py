@@ -6,6 +6,7 @@ from collections import Counter
 
 import numpy as np
 
+from applied_ml.tabular._checks import check_scaled_range
 from applied_ml.tabular._columns import NUMERIC
 from applied_ml.tabular._layers import format_numbers
 from applied_ml.tabular.features import (
@@ -26,6 +27,17 @@ def quantile_boundaries(values: np.ndarray, bins: int) -> list[float]:
     return [float(q) for q in np.unique(qs)]
 
 
+def _mean_std(values: np.ndarray) -> tuple[float, float]:
+    """Mean and standard deviation, in units of the largest value.
+
+    The units keep sums and squares finite up to the largest float64 values
+    (the squares of 1e200 would overflow).
+    """
+    unit = float(np.abs(values).max()) or 1.0
+    scaled = values / unit
+    return unit * float(scaled.mean()), unit * float(scaled.std())
+
+
 def _numeric(spec: NumericFeature, values: np.ndarray, name: str) -> dict:
     missing = np.isnan(values)
     present = values[~missing]
@@ -35,18 +47,25 @@ def _numeric(spec: NumericFeature, values: np.ndarray, name: str) -> dict:
         )
     if spec.clip is not None:
         present = np.clip(present, spec.clip[0], spec.clip[1])
-    fill = float(present.mean())
+    fill = _mean_std(present)[0]
     t = (
         np.sign(present) * np.log1p(np.abs(present))
         if spec.scaling == "log"
         else present
     )
     if spec.scaling in ("zscore", "log"):
-        center, scale = float(t.mean()), float(t.std())
+        center, scale = _mean_std(t)
     elif spec.scaling == "minmax":
-        center, scale = float(t.min()), float(t.max() - t.min())
+        with np.errstate(over="ignore"):
+            center, scale = float(t.min()), float(t.max()) - float(t.min())
     else:
         center, scale = 0.0, 1.0
+    if not (math.isfinite(center) and math.isfinite(scale)):
+        raise ValueError(
+            f"Column {name!r} has values too large to scale in float64 (from "
+            f"{float(present.min())!r} to {float(present.max())!r}); rescale it "
+            f"first. Received: center={center!r}, scale={scale!r}."
+        )
     return {
         "fill_value": fill if spec.impute else None,
         "center": center,
@@ -136,6 +155,7 @@ def learn_features(specs, inputs: dict, input_names: dict, kinds: dict) -> list[
                     "embedding_dim": spec.embedding_dim,
                 }
             )
+    check_scaled_range(fitted, inputs)
     return fitted
 
 

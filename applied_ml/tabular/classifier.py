@@ -1,5 +1,7 @@
 """TabularClassifier: binary, multiclass and multilabel classification of tables."""
 
+import warnings
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -10,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from applied_ml import metrics
 from applied_ml._docs import fill
 from applied_ml._labels import LabelsMixin
+from applied_ml.tabular._checks import check_finite_outputs
 from applied_ml.tabular._estimator import TabularEstimator
 
 
@@ -210,6 +213,19 @@ class TabularClassifier(ClassifierMixin, LabelsMixin, TabularEstimator):
         ]
         scores = np.concatenate([p for p, _ in pairs])
         truth = np.concatenate([t for _, t in pairs])
+        if len(np.unique(truth)) < 2:
+            # F1 on one class alone picks a threshold near 0 (or 1)
+            warnings.warn(
+                "`threshold='auto'` needs positive and negative samples in the "
+                "validation split, but it holds only "
+                f"{'positive' if truth[0] else 'negative'} ones ({len(truth)} "
+                "samples); using threshold 0.5. Raise `validation_fraction` or "
+                "add samples of the rare class.",
+                UserWarning,
+                stacklevel=3,
+            )
+            self.threshold_ = 0.5
+            return
         precision, recall, thresholds = precision_recall_curve(truth, scores)
         f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
         self.threshold_ = (
@@ -231,7 +247,9 @@ class TabularClassifier(ClassifierMixin, LabelsMixin, TabularEstimator):
             Probabilities in the order of ``classes_`` (multilabel: each
             label's probability).
         """
-        proba = self._predict_outputs(X)["probabilities"].astype("float64")
+        proba = self._predict_outputs(X)["probabilities"]
+        check_finite_outputs(self, proba)
+        proba = proba.astype("float64")
         return proba / proba.sum(axis=1, keepdims=True)
 
     def predict_log_proba(self, X) -> np.ndarray:
@@ -263,7 +281,9 @@ class TabularClassifier(ClassifierMixin, LabelsMixin, TabularEstimator):
         ndarray
             Labels from ``classes_`` (multilabel: a 0/1 indicator matrix).
         """
-        labels = self._predict_outputs(X)["labels"]
+        outputs = self._predict_outputs(X)
+        check_finite_outputs(self, outputs["probabilities"])
+        labels = outputs["labels"]
         if self.meta_["task"] == "multilabel":
             return labels.astype(int)
         return self._labels_from_tf(labels)

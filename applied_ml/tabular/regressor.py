@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from applied_ml import metrics
 from applied_ml._docs import fill
 from applied_ml._validation import check_choice
+from applied_ml.tabular._checks import check_finite_outputs
 from applied_ml.tabular._estimator import TabularEstimator
 
 LOSSES = ("mse", "mae", "huber")
@@ -162,7 +163,9 @@ class TabularRegressor(RegressorMixin, TabularEstimator):
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predictions in the units of ``y`` (1-D when ``y`` was 1-D).
         """
-        return self._predict_outputs(X)["predictions"]
+        predictions = self._predict_outputs(X)["predictions"]
+        check_finite_outputs(self, predictions)
+        return predictions
 
     def evaluate(self, X, y) -> dict:
         """R², MSE, RMSE, MAE and prediction bias on ``X``, ``y``.

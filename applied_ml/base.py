@@ -8,6 +8,7 @@ in :class:`KerasEstimator`'s docstring; ``CONTRIBUTING.md`` walks through a
 complete small task.
 """
 
+import contextlib
 import json
 import math
 import os
@@ -332,6 +333,10 @@ class KerasEstimator(BaseEstimator):
         # Outside `seeded`: training reads no global random state, and fits in
         # threads train in parallel.
         history = self._train(data)
+        if self.checkpoint_dir is not None:
+            # each phase removed its backups; the folder goes too, if empty
+            with contextlib.suppress(OSError):
+                os.rmdir(self.checkpoint_dir)
         self.history_ = {k: [float(v) for v in vs] for k, vs in history.items()}
         self.n_iter_ = len(self.history_.get("loss", ()))
         self._after_fit(data)

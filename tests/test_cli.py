@@ -34,7 +34,7 @@ def test_info_lists_inputs_and_outputs(exported, capsys):
     assert main(["info", path]) == 0
     out = capsys.readouterr().out
     assert "island: string [None]" in out
-    assert "bill_length_mm: float32 [None]" in out
+    assert "bill_length_mm: float64 [None]" in out
     assert "probabilities: float32 [None, 3]" in out
 
 
@@ -88,7 +88,7 @@ def test_predict_with_text_in_a_numeric_column(exported, tmp_path, capsys):
     _, path, X = exported
     X.iloc[:2].assign(year=["2007", "soon"]).to_csv(tmp_path / "rows.csv", index=False)
     err = _error(capsys, ["predict", path, "--csv", str(tmp_path / "rows.csv")])
-    assert "column 'year' must hold numbers (float32). Received: 'soon'" in err
+    assert "column 'year' must hold numbers (float64). Received: 'soon'" in err
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +135,7 @@ def test_info_shows_the_original_column_name(coded, capsys):
     _, path, _ = coded
     assert main(["info", path]) == 0
     out = capsys.readouterr().out
-    assert "  size__cm_: float32 [None] (column 'size (cm)')" in out
+    assert "  size__cm_: float64 [None] (column 'size (cm)')" in out
     assert "  code: string [None]\n" in out
 
 

@@ -27,8 +27,8 @@ RUN_PARAMETERS = """\
     checkpoint_dir : str, optional
         Folder where training is backed up after every epoch: an interrupted
         fit restarted with the same arguments and data continues from its
-        last epoch. Backups are written atomically and deleted when the fit
-        completes. A backup of another fit (other parameters, data or model)
+        last epoch. Each training phase has its own sub-folder. Backups are
+        written atomically and deleted when the fit completes. A backup of another fit (other parameters, data or model)
         is refused with a ValueError, never resumed. The folder is locked
         while a fit trains: fits that run at the same time (e.g.
         ``GridSearchCV`` with ``n_jobs > 1``) need one folder each.

@@ -20,6 +20,17 @@ from tests.conftest import FAST
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
+def _check_figure(path) -> None:
+    """A PNG with a drawn figure: several colours, not a blank canvas."""
+    from matplotlib.image import imread
+
+    with open(path, "rb") as f:
+        assert f.read(8) == PNG
+    pixels = imread(path)[..., :3].reshape(-1, 3)
+    assert pixels.shape[0] > 100 * 100
+    assert len(np.unique(pixels, axis=0)) > 20  # lines, text and fills
+
+
 def test_prediction_bias():
     assert prediction_bias([0, 1, 1, 0], [0.5, 0.5, 0.5, 0.5]) == 0.0
     assert prediction_bias([0, 0, 0, 1], [0.5, 0.5, 0.5, 0.5]) == pytest.approx(0.25)
@@ -50,8 +61,7 @@ def test_plots_write_png_files(breast_cancer, tmp_path):
     curves = plot_learning_curves(clf, tmp_path / "curves.png")
     roc = plot_roc_curve(y, clf.predict_proba(X)[:, 1], tmp_path / "sub" / "roc.png")
     for path in (curves, roc):
-        with open(path, "rb") as f:
-            assert f.read(8) == PNG
+        _check_figure(path)
 
 
 def test_learning_curves_need_a_history(tmp_path):
@@ -70,8 +80,7 @@ def test_image_plots_write_png_files(tmp_path):
         plot_misclassified(images[..., None], y_true, y_true, tmp_path / "none.png"),
     ]
     for path in paths:
-        with open(path, "rb") as f:
-            assert f.read(8) == PNG
+        _check_figure(path)
 
 
 def test_misclassified_needs_equal_lengths(tmp_path):

@@ -22,7 +22,10 @@ def test_random_search_keeps_the_best_fitted_estimator(breast_cancer):
     assert len(scores) == 4
     assert search.best_score_ == min(scores)
     assert min(scores) < max(scores)  # the settings really differ
-    assert search.best_params_["hidden_units"] in [(4,), (32, 16)]
+    best = min(search.trials_, key=lambda t: t["score"])
+    assert search.best_params_ == best["params"]
+    fitted = search.best_estimator_.get_params()
+    assert fitted["learning_rate"] == best["params"]["learning_rate"]
     assert search.score(X_test, y_test) > 0.9
     assert search.predict_proba(X_test).shape == (len(X_test), 2)
     assert list(search.classes_) == [0, 1]

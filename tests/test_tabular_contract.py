@@ -9,7 +9,6 @@ import textwrap
 import keras
 import numpy as np
 import pytest
-from sklearn.base import clone
 
 from applied_ml import TabularClassifier, TabularRegressor
 from applied_ml.export import load_serving
@@ -20,13 +19,6 @@ from tests.conftest import FAST
 def fitted_penguins(penguins):
     X, y = penguins
     return TabularClassifier(**FAST).fit(X, y), X, y
-
-
-def test_clone_keeps_params_and_drops_fitted_state(fitted_penguins):
-    clf, _, _ = fitted_penguins
-    copy = clone(clf)
-    assert copy.get_params() == clf.get_params()
-    assert not hasattr(copy, "model_")
 
 
 def test_set_params_round_trip():
@@ -155,13 +147,6 @@ def test_predict_does_not_use_keras_model_predict(fitted_penguins, monkeypatch):
     monkeypatch.setattr(clf.model_, "predict", lambda *a, **k: pytest.fail("slow path"))
     assert clf.predict(X.iloc[:1]).shape == (1,)
     assert clf.predict_proba(X).shape == (len(X), 3)
-
-
-def test_max_steps_stops_after_that_many_updates(breast_cancer):
-    X, y = breast_cancer
-    clf = TabularClassifier(**{**FAST, "max_steps": 7, "early_stopping": False})
-    clf.fit(X, y)
-    assert int(clf.model_.optimizer.iterations.numpy()) == 7
 
 
 def test_warm_start_continues_training(breast_cancer):

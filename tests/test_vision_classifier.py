@@ -131,17 +131,6 @@ def test_predict_top_k_tta_and_evaluate(small_fitted, fashion):
     assert set(small_fitted.evaluate(x_test, y_test)) >= {"accuracy", "roc_auc"}
 
 
-def test_pickle_keras_file_and_clone(small_fitted, fashion, tmp_path):
-    _, _, x_test, _ = fashion
-    expected = small_fitted.predict_proba(x_test[:20])
-    restored = pickle.loads(pickle.dumps(small_fitted))
-    np.testing.assert_allclose(restored.predict_proba(x_test[:20]), expected, rtol=1e-5)
-    small_fitted.save(tmp_path / "clf.keras")
-    loaded = ImageClassifier.load(tmp_path / "clf.keras")
-    np.testing.assert_allclose(loaded.predict_proba(x_test[:20]), expected, rtol=1e-5)
-    assert clone(small_fitted).get_params() == small_fitted.get_params()
-
-
 def test_savedmodel_serves_uint8_images_of_any_size(small_fitted, fashion, tmp_path):
     _, _, x_test, _ = fashion
     path = small_fitted.export(tmp_path / "fashion")

@@ -488,7 +488,8 @@ class ImageClassifier(ClassifierMixin, LabelsMixin, KerasEstimator):
         ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # before classes_: NotFittedError first
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def predict_top_k(self, X, k: int = 5) -> np.ndarray:
         """The ``k`` most probable classes of each image, best first.

@@ -334,6 +334,7 @@ class KerasEstimator(BaseEstimator):
         # threads train in parallel.
         history = self._train(data)
         if self.checkpoint_dir is not None:
+            del self._fingerprint
             # each phase removed its backups; the folder goes too, if empty
             with contextlib.suppress(OSError):
                 os.rmdir(self.checkpoint_dir)

@@ -116,7 +116,7 @@ def keras_inputs(est, X) -> dict:
     """The dict a fitted tabular estimator's ``model_`` takes, built by hand.
 
     Uses the documented ``input_columns_`` (column, model input name, kind):
-    one (n, 1) array per input, float32 with NaN kept for numeric columns
+    one (n, 1) array per input, float64 with NaN kept for numeric columns
     (imputation is a layer of the model), and a ``tf.string`` tensor with
     missing values as ``""`` for string columns, because Keras' array adapter
     rejects NumPy object arrays.
@@ -130,7 +130,7 @@ def keras_inputs(est, X) -> dict:
                 np.array(text, dtype=object).reshape(-1, 1)
             )
         else:
-            inputs[c["input"]] = column.to_numpy(dtype="float32").reshape(-1, 1)
+            inputs[c["input"]] = column.to_numpy(dtype="float64").reshape(-1, 1)
     return inputs
 
 

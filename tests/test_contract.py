@@ -245,6 +245,8 @@ np.savez({outputs!r}, **out)
 def _served_feed(estimator, X) -> dict:
     """Raw inputs of every endpoint, as the SavedModel's signature names them."""
     prepared = estimator._prepare_inputs(X, reset=False)
+    if hasattr(estimator, "_unpack"):  # tabular: packed blocks, served by column
+        prepared = {k: v.ravel() for k, v in estimator._unpack(prepared).items()}
     feed = {}
     for name, (_, signature) in estimator._endpoints().items():
         for key, spec in signature.items():

@@ -191,9 +191,11 @@ def test_mirrored_strategy_matches_single_device_quality(breast_cancer):
     import tensorflow as tf
 
     X, y = breast_cancer
+    X, y = X.iloc[::4], y.iloc[::4]  # tiny: a mirrored step is slow on CPUs
     assert len(tf.config.list_logical_devices("CPU")) == 2
-    single = TabularClassifier(**FAST).fit(X, y)
-    mirrored = TabularClassifier(**FAST, strategy="mirrored").fit(X, y)
+    params = {**FAST, "epochs": 8, "learning_rate": 0.05}
+    single = TabularClassifier(**params).fit(X, y)
+    mirrored = TabularClassifier(**params, strategy="mirrored").fit(X, y)
     assert mirrored.model_.distribute_strategy.num_replicas_in_sync == 2
     assert abs(mirrored.score(X, y) - single.score(X, y)) < 0.03
     assert mirrored.score(X, y) > 0.95
@@ -205,7 +207,9 @@ def test_mirrored_strategy_matches_single_device_quality(breast_cancer):
 
 def test_mirrored_strategy_with_string_columns(penguins, tmp_path):
     X, y = penguins
-    clf = TabularClassifier(**FAST, strategy="mirrored").fit(X, y)
+    X, y = X.iloc[::3], y.iloc[::3]
+    params = {**FAST, "epochs": 8, "learning_rate": 0.05}
+    clf = TabularClassifier(**params, strategy="mirrored").fit(X, y)
     assert clf.model_.distribute_strategy.num_replicas_in_sync == 2
     assert clf.score(X, y) > 0.95
     serve = load_serving(clf.export(tmp_path / "m")).signatures["serving_default"]

@@ -274,6 +274,7 @@ def test_auto_threshold_without_validation_positives_falls_back_to_half():
 def test_singleton_class_keeps_the_split_stratified():
     labels = np.array([0] * 60 + [1] * 30 + [2] * 9 + [3])
     clf = TabularClassifier()
+    clf.classes_ = np.unique(labels)  # learned by fit before the split
     strata = clf._stratify(labels, n_val=10)
     assert strata is not None and set(np.unique(strata)) == {0, 1, 2}
 

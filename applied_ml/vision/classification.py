@@ -434,6 +434,11 @@ class ImageClassifier(ClassifierMixin, LabelsMixin, KerasEstimator):
         self._compile(self.learning_rate, optimizer=head_model.optimizer)
         return history
 
+    def _after_fit(self, data) -> None:
+        # the training augmenter belongs to this fit's pipelines, not to the
+        # fitted estimator (pickles would carry it)
+        self.__dict__.pop("_train_augment", None)
+
     def _post_restore(self) -> None:
         super()._post_restore()
         # Test-time augmentation draws the same views on every call: from the

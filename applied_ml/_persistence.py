@@ -37,6 +37,11 @@ def register_estimator(cls: type) -> type:
     return cls
 
 
+def registered_estimators() -> list[type]:
+    """Every estimator class registered so far (those of imported modules)."""
+    return list(_ESTIMATORS.values())
+
+
 def _class_key(module: str, name: str) -> str:
     return f"{module}:{name}"
 

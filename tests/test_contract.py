@@ -395,3 +395,37 @@ def test_toy_scores_in_grid_search():
     search = GridSearchCV(case.make(epochs=2), {"code_size": [1, 2]}, cv=2)
     search.fit(X)
     assert search.best_params_["code_size"] in (1, 2)
+
+
+def test_every_estimator_of_the_package_is_public():
+    """A new estimator class that is not exported fails here, not for users."""
+    import importlib
+    import pkgutil
+
+    import applied_ml
+    from applied_ml._persistence import registered_estimators
+
+    for module in pkgutil.walk_packages(applied_ml.__path__, "applied_ml."):
+        importlib.import_module(module.name)
+    ours = {c for c in registered_estimators() if c.__module__.startswith("applied_ml")}
+    assert ours, "no estimator registered itself"
+    exported = {getattr(applied_ml, name) for name in applied_ml.__all__}
+    missing = sorted(c.__name__ for c in ours - exported)
+    assert not missing, f"add {missing} to _LAZY in applied_ml/__init__.py"
+
+
+def test_a_task_without_its_hooks_is_refused_when_defined():
+    from applied_ml.base import KerasEstimator
+
+    with pytest.raises(TypeError, match=r"must define the task hook\(s\) \['_decode'"):
+
+        class NoDecode(ToyAutoencoder):
+            _decode = KerasEstimator._decode
+
+    class Shared(KerasEstimator, abstract=True):  # shared code, no hooks yet
+        pass
+
+    from applied_ml._persistence import registered_estimators
+
+    assert Shared not in registered_estimators()
+    assert ToyAutoencoder in registered_estimators()

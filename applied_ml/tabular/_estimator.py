@@ -111,11 +111,16 @@ class TabularEstimator(KerasEstimator, abstract=True):
         }
 
     def _unpack(self, packed: dict) -> dict:
-        return {
-            name: packed[block][:, i : i + 1]
-            for block, names in self._packing().items()
-            for i, name in enumerate(names)
-        }
+        """Packed blocks back to one (n, 1) column per input name."""
+        columns = {}
+        for block, names in self._packing().items():
+            values = packed[block]
+            if isinstance(values, np.ndarray):
+                parts = [values[:, i : i + 1] for i in range(len(names))]
+            else:  # one op for the block: much cheaper than a slice per column
+                parts = tf.split(values, len(names), axis=1)
+            columns.update(zip(names, parts, strict=True))
+        return columns
 
     def _learn_meta(self, inputs: dict, targets: np.ndarray) -> dict:
         names = {c["column"]: c["input"] for c in self.input_columns_}

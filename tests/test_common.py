@@ -4,7 +4,13 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from applied_ml import TabularClassifier, TabularRegressor
 
-FAST = {"epochs": 40, "hidden_units": (16,), "learning_rate": 0.03, "random_state": 0}
+FAST = {
+    "epochs": 40,
+    "hidden_units": (16,),
+    "learning_rate": 0.03,
+    "patience": 3,
+    "random_state": 0,
+}
 
 _SAMPLE_WEIGHT_REASON = (
     "mini-batch SGD: repeating a row changes the batches, the validation split "

@@ -57,16 +57,24 @@ class LabelsMixin:
             )
         return y
 
+    def _class_index(self, labels: np.ndarray) -> np.ndarray:
+        """Indices into ``classes_`` of known 1-D ``labels``, in NumPy."""
+        return np.searchsorted(self.classes_, labels)
+
     def _class_counts(self, labels: np.ndarray) -> np.ndarray:
         """How many of ``labels`` fall in each class of ``classes_``."""
-        index = np.searchsorted(self.classes_, labels)
-        return np.bincount(index, minlength=len(self.classes_))
+        return np.bincount(self._class_index(labels), minlength=len(self.classes_))
+
+    def _class_keys(self):
+        """``classes_`` as a TensorFlow constant (text as strings)."""
+        classes = self.classes_
+        if classes.dtype.kind in "OUS":
+            return tf.constant([str(c) for c in classes])
+        return tf.constant(classes)
 
     def _labels_tf(self, index):
         """Class labels (text as strings) at indices ``index``, in TensorFlow."""
-        classes = self.classes_
-        keys = [str(c) for c in classes] if classes.dtype.kind in "OUS" else classes
-        return tf.gather(tf.constant(keys), index)
+        return tf.gather(self._class_keys(), index)
 
     def _labels_from_tf(self, labels: np.ndarray) -> np.ndarray:
         """Labels computed by :meth:`_labels_tf` as values of ``classes_``."""
@@ -77,11 +85,8 @@ class LabelsMixin:
 
     def _label_index_tf(self, targets):
         """Indices into ``classes_`` of a batch of labels, inside tf.data."""
-        classes = self.classes_
-        if classes.dtype.kind in "OUS":
-            keys = tf.constant([str(c) for c in classes])
-        else:
-            keys = tf.constant(classes)
+        keys = self._class_keys()
+        if keys.dtype != tf.string:
             targets = tf.cast(targets, keys.dtype)
         matches = tf.equal(tf.reshape(targets, [-1, 1]), tf.reshape(keys, [1, -1]))
         known = tf.debugging.Assert(
@@ -147,7 +152,7 @@ class LabelsMixin:
         """
         if targets.ndim == 2 and targets.shape[1] > 1:
             return None
-        labels = np.searchsorted(self.classes_, targets.ravel())
+        labels = self._class_index(targets.ravel())
         counts = np.bincount(labels)
         limit = min(n_val, len(labels) - n_val)
         by_size = [int(c) for c in np.argsort(-counts, kind="stable") if counts[c]]
@@ -171,7 +176,7 @@ class LabelsMixin:
         train_idx, val_idx = super()._split(n, targets)
         if val_idx is None or (targets.ndim == 2 and targets.shape[1] > 1):
             return train_idx, val_idx
-        labels = np.searchsorted(self.classes_, targets.ravel())
+        labels = self._class_index(targets.ravel())
         return _cover_classes(labels, train_idx, val_idx)
 
 

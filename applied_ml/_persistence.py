@@ -12,9 +12,11 @@ import json
 import os
 import tempfile
 import warnings
+import zipfile
 
 import keras
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
 STATE_FILE = "applied_ml.json"
 _VALUE_CLASSES: dict[str, type] = {}
@@ -164,3 +166,100 @@ def restore_state(state: dict):
     for key, value in _decode(state["attributes"]).items():
         setattr(estimator, key, value)
     return estimator
+
+
+class PersistenceMixin:
+    """Mixin of ``KerasEstimator``: pickling and ``.keras`` save/load.
+
+    The Keras model travels as a ``.keras`` archive inside a pickle; ``save``
+    writes a ``.keras`` archive with the estimator's state as JSON, which
+    ``load`` reads without unpickling anything. Both rebuild derived state
+    through the estimator's ``_post_restore`` hook.
+    """
+
+    def __getstate__(self):
+        # object.__getstate__ hands back the live __dict__: copy before editing.
+        state = dict(super().__getstate__())
+        state.pop("_predict_fn", None)
+        if "model_" in state:
+            state["model_"] = model_to_bytes(state["model_"])
+        if not isinstance(self.strategy, str):
+            raise TypeError(
+                f"Cannot pickle this {type(self).__name__}: its `strategy` is a "
+                "tf.distribute.Strategy object. Set strategy to a name "
+                "('auto', 'mirrored', 'one_device') with set_params first."
+            )
+        return state
+
+    def __setstate__(self, state):
+        if isinstance(state.get("model_"), bytes):
+            state = dict(state, model_=model_from_bytes(state["model_"]))
+        super().__setstate__(state)
+        if "model_" in state:
+            self._post_restore()
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Save the fitted estimator to a ``.keras`` archive.
+
+        The archive is a regular Keras model file (``keras.saving.load_model``
+        opens it) with the estimator's parameters and learned attributes added
+        as JSON, so loading never unpickles anything.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            File to write; it must end in ``.keras``. Missing parent folders
+            are created.
+        """
+        check_is_fitted(self)
+        path = os.fspath(path)
+        if not path.endswith(".keras"):
+            raise ValueError(f"`path` must end in '.keras'. Received: path={path!r}")
+        state = dump_state(self)  # fails before anything is written
+        folder = os.path.dirname(os.path.abspath(path))
+        os.makedirs(folder, exist_ok=True)
+        partial = f"{path}.partial.keras"
+        try:
+            self.model_.save(partial)
+            with zipfile.ZipFile(partial, "a") as archive:
+                archive.writestr(STATE_FILE, state)
+            os.replace(partial, path)
+        finally:
+            if os.path.exists(partial):
+                os.remove(partial)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike):
+        """Load an estimator written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A ``.keras`` file written by ``save``.
+
+        Returns
+        -------
+        estimator
+            The fitted estimator, ready to predict.
+        """
+        path = os.fspath(path)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(
+                f"`path` must be a .keras file written by save(). Received: "
+                f"path={path!r}, which does not exist."
+            )
+        with zipfile.ZipFile(path) as archive:
+            if STATE_FILE not in archive.namelist():
+                raise ValueError(
+                    f"{path!r} is a Keras model file without applied_ml estimator "
+                    "state; load it with keras.saving.load_model instead."
+                )
+            state = json.loads(archive.read(STATE_FILE))
+        estimator = restore_state(state)
+        if not isinstance(estimator, cls):
+            raise TypeError(
+                f"{path!r} holds a {type(estimator).__name__}, not a {cls.__name__}."
+            )
+        estimator.model_ = keras.saving.load_model(path, safe_mode=True)
+        estimator._post_restore()
+        return estimator

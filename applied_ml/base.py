@@ -9,10 +9,8 @@ complete small task.
 """
 
 import contextlib
-import json
 import math
 import os
-import zipfile
 
 import keras
 import numpy as np
@@ -21,8 +19,9 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 
-from applied_ml import _persistence
 from applied_ml._checkpoint import BackupCallback, fit_fingerprint
+from applied_ml._hooks import REQUIRED_HOOKS, TaskHooks
+from applied_ml._persistence import PersistenceMixin, register_estimator
 from applied_ml._random import seed_from, seeded
 from applied_ml._training import OPTIMIZERS, MaxSteps, make_optimizer
 from applied_ml._validation import check_bool, check_choice, check_number
@@ -31,28 +30,14 @@ from applied_ml.data import (
     chunks,
     examples,
     n_rows,
-    read_batches,
-    shuffled_batches,
     split_batches,
     steps,
     take,
 )
-from applied_ml.distribute import resolve_strategy
-
-# Hooks without a usable default: a concrete task class that lacks one is
-# refused when the class is defined, not deep inside ``fit``.
-REQUIRED_HOOKS = (
-    "_prepare_inputs",
-    "_learn_meta",
-    "_build_model",
-    "_loss",
-    "_input_signature",
-    "_encode",
-    "_decode",
-)
+from applied_ml.distribute import build_from_first_replica, resolve_strategy
 
 
-class KerasEstimator(BaseEstimator):
+class KerasEstimator(TaskHooks, PersistenceMixin, BaseEstimator):
     """Base class of all applied_ml estimators (not used directly).
 
     A task subclass supplies what differs between tasks through these hooks;
@@ -112,127 +97,16 @@ class KerasEstimator(BaseEstimator):
         super().__init_subclass__(**kwargs)
         if abstract:
             return
-        missing = [h for h in REQUIRED_HOOKS if getattr(cls, h) is _HOOK_STUBS[h]]
+        missing = [
+            h for h in REQUIRED_HOOKS if getattr(cls, h) is getattr(TaskHooks, h)
+        ]
         if missing:
             raise TypeError(
                 f"{cls.__name__} must define the task hook(s) {missing} (see the "
                 "docstring of applied_ml.base.KerasEstimator). Received a class "
                 f"that inherits them from {KerasEstimator.__name__} unimplemented."
             )
-        _persistence.register_estimator(cls)
-
-    # ------------------------------------------------------------ task hooks
-    def _prepare_inputs(self, X, *, reset: bool):
-        """Validate in-memory ``X``; return prepared inputs (samples first)."""
-        raise NotImplementedError
-
-    def _learn_meta(self, inputs, targets) -> dict:
-        """Facts the model is built from, learned on the training split."""
-        raise NotImplementedError
-
-    def _build_model(self, meta: dict) -> keras.Model:
-        """The uncompiled Keras model for ``meta``."""
-        raise NotImplementedError
-
-    def _loss(self):
-        """The Keras loss of the model."""
-        raise NotImplementedError
-
-    def _input_signature(self):
-        """``tf.TensorSpec`` structure of a batch of prepared inputs."""
-        raise NotImplementedError
-
-    def _encode(self, inputs, targets, *, training: bool):
-        """A batch of prepared inputs and raw targets to model inputs, targets."""
-        raise NotImplementedError
-
-    def _decode(self, raw) -> dict:
-        """Raw model outputs to a dict of named output tensors."""
-        raise NotImplementedError
-
-    def _prepare_targets(self, y, *, reset: bool):
-        """Validate ``y``; by default the task takes none."""
-        if y is not None:
-            raise ValueError(
-                f"{type(self).__name__} learns from X alone; `y` must be None. "
-                f"Received: y of type {type(y).__name__}"
-            )
-        return None
-
-    def _metrics(self) -> list:
-        return []
-
-    def _target_weights(self, model_targets):
-        """Per-example weights derived from the targets (None: unweighted)."""
-        return None
-
-    def _batch(self, dataset, *, training: bool):
-        """Batch a dataset of examples: seeded shuffle when training."""
-        return shuffled_batches(
-            dataset, self.batch_size, shuffle=training, seed=self._fit_seed
-        )
-
-    def _dataset_inputs(self, features):
-        """A batch of a user's ``tf.data`` features as prepared inputs."""
-        return features
-
-    def _learn_meta_from_dataset(self, dataset) -> dict:
-        """Learn the meta from the training batches of a ``tf.data`` input."""
-        if self._takes_targets():
-            features, targets = read_batches(dataset, (0, 1))
-            targets = self._prepare_targets(targets, reset=True)
-        else:
-            (features,), targets = read_batches(dataset, (0,)), None
-        inputs = self._prepare_inputs(features, reset=True)
-        return self._learn_meta(inputs, targets)
-
-    def _join(self, outputs: list[dict]) -> dict:
-        """Assemble the outputs of consecutive prediction chunks."""
-        return {k: np.concatenate([o[k] for o in outputs]) for k in outputs[0]}
-
-    def _serving_signature(self):
-        """Input signature of the ``serving_default`` endpoint."""
-        return self._input_signature()
-
-    def _serving_inputs(self, served):
-        """Served raw inputs as prepared inputs (identity by default)."""
-        return served
-
-    def _endpoints(self) -> dict:
-        """Serving endpoints: name to ``(function, input signature)``."""
-
-        def serve(served):
-            return self._outputs(self._serving_inputs(served))
-
-        return {"serving_default": (serve, self._serving_signature())}
-
-    def _phases(self) -> tuple:
-        """Names of the training phases, run in order."""
-        return ("train",)
-
-    def _fit_phase(self, phase: str, data: FitData) -> dict:
-        """Run one training phase; return its per-epoch history."""
-        return self._run_fit(
-            self.model_,
-            data.train,
-            data.validation,
-            self.epochs,
-            data.steps_per_epoch,
-            phase=phase,
-        )
-
-    def _after_fit(self, data: FitData) -> None:
-        """Hook run after training (threshold tuning and the like)."""
-
-    def _post_restore(self) -> None:
-        """Rebuild derived state after fit, unpickling and ``load``."""
-        self._predict_fn = tf.function(
-            _Inference(self),
-            input_signature=[self._input_signature()],
-            # no Python control flow to convert: without AutoGraph the first
-            # trace does not re-read the task's source from disk
-            autograph=False,
-        )
+        register_estimator(cls)
 
     # ------------------------------------------------------------------ checks
     def _check_common_params(self) -> None:
@@ -329,7 +203,7 @@ class KerasEstimator(BaseEstimator):
                 self.model_ = model
                 self._compile(self.learning_rate)
             if strategy.num_replicas_in_sync > 1:
-                _build_from_first_replica(self.model_)
+                build_from_first_replica(self.model_)
         # Outside `seeded`: training reads no global random state, and fits in
         # threads train in parallel.
         history = self._train(data)
@@ -582,94 +456,6 @@ class KerasEstimator(BaseEstimator):
         }
         return type(self)(**params, strategy=self.strategy)
 
-    # ------------------------------------------------------------ persistence
-    def __getstate__(self):
-        # object.__getstate__ hands back the live __dict__: copy before editing.
-        state = dict(super().__getstate__())
-        state.pop("_predict_fn", None)
-        if "model_" in state:
-            state["model_"] = _persistence.model_to_bytes(state["model_"])
-        if not isinstance(self.strategy, str):
-            raise TypeError(
-                f"Cannot pickle this {type(self).__name__}: its `strategy` is a "
-                "tf.distribute.Strategy object. Set strategy to a name "
-                "('auto', 'mirrored', 'one_device') with set_params first."
-            )
-        return state
-
-    def __setstate__(self, state):
-        if isinstance(state.get("model_"), bytes):
-            state = dict(state, model_=_persistence.model_from_bytes(state["model_"]))
-        super().__setstate__(state)
-        if "model_" in state:
-            self._post_restore()
-
-    def save(self, path: str | os.PathLike) -> None:
-        """Save the fitted estimator to a ``.keras`` archive.
-
-        The archive is a regular Keras model file (``keras.saving.load_model``
-        opens it) with the estimator's parameters and learned attributes added
-        as JSON, so loading never unpickles anything.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            File to write; it must end in ``.keras``. Missing parent folders
-            are created.
-        """
-        check_is_fitted(self)
-        path = os.fspath(path)
-        if not path.endswith(".keras"):
-            raise ValueError(f"`path` must end in '.keras'. Received: path={path!r}")
-        state = _persistence.dump_state(self)  # fails before anything is written
-        folder = os.path.dirname(os.path.abspath(path))
-        os.makedirs(folder, exist_ok=True)
-        partial = f"{path}.partial.keras"
-        try:
-            self.model_.save(partial)
-            with zipfile.ZipFile(partial, "a") as archive:
-                archive.writestr(_persistence.STATE_FILE, state)
-            os.replace(partial, path)
-        finally:
-            if os.path.exists(partial):
-                os.remove(partial)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike):
-        """Load an estimator written by :meth:`save`.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            A ``.keras`` file written by ``save``.
-
-        Returns
-        -------
-        estimator
-            The fitted estimator, ready to predict.
-        """
-        path = os.fspath(path)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(
-                f"`path` must be a .keras file written by save(). Received: "
-                f"path={path!r}, which does not exist."
-            )
-        with zipfile.ZipFile(path) as archive:
-            if _persistence.STATE_FILE not in archive.namelist():
-                raise ValueError(
-                    f"{path!r} is a Keras model file without applied_ml estimator "
-                    "state; load it with keras.saving.load_model instead."
-                )
-            state = json.loads(archive.read(_persistence.STATE_FILE))
-        estimator = _persistence.restore_state(state)
-        if not isinstance(estimator, cls):
-            raise TypeError(
-                f"{path!r} holds a {type(estimator).__name__}, not a {cls.__name__}."
-            )
-        estimator.model_ = keras.saving.load_model(path, safe_mode=True)
-        estimator._post_restore()
-        return estimator
-
     def export(self, path: str | os.PathLike | None = None, version=None) -> str:
         """Export a TensorFlow SavedModel that serves raw inputs.
 
@@ -698,24 +484,6 @@ class KerasEstimator(BaseEstimator):
         return export_saved_model(self, path, version)
 
 
-_HOOK_STUBS = {name: getattr(KerasEstimator, name) for name in REQUIRED_HOOKS}
-
-
-class _Inference:
-    """An estimator's prepared inputs to named outputs, as a callable object.
-
-    TensorFlow counts traces per Python code object: closures made afresh for
-    every fitted model would share one count and trip its "frequent retracing"
-    warning, although each model traces once. An instance is its own key.
-    """
-
-    def __init__(self, estimator):
-        self.estimator = estimator
-
-    def __call__(self, inputs):
-        return self.estimator._outputs(inputs)
-
-
 def _check_sample_weight(sample_weight, n: int):
     """``sample_weight`` as float32 of length ``n`` (None stays None)."""
     from sklearn.utils.validation import _check_sample_weight
@@ -726,31 +494,3 @@ def _check_sample_weight(sample_weight, n: int):
     if np.any(weights < 0):
         raise ValueError("`sample_weight` must not contain negative values.")
     return weights.astype("float32")
-
-
-def _build_from_first_replica(model) -> None:
-    """Let ``model`` train on string features under a multi-replica strategy.
-
-    Before its first step, Keras' TensorFlow trainer (``_maybe_symbolic_build``
-    in keras/src/backend/tensorflow/trainer.py, Keras 3.15) averages the first
-    distributed batch over the replicas only to build the compiled metrics;
-    string tensors cannot be averaged, so that fails. Building from the first
-    replica's share of the batch gives the same shapes and dtypes. The
-    override lives on this model instance only.
-    """
-    strategy = model.distribute_strategy
-
-    def local(value):
-        if isinstance(value, tf.distribute.DistributedValues):
-            return strategy.experimental_local_results(value)[0]
-        return value
-
-    def maybe_symbolic_build(iterator=None, data_batch=None):
-        if iterator is not None:
-            for _, _, it in iterator:
-                data_batch = tf.nest.map_structure(local, next(it))
-                break
-        with strategy.scope():
-            model._symbolic_build(data_batch=data_batch)
-
-    model._maybe_symbolic_build = maybe_symbolic_build

@@ -61,3 +61,31 @@ def _mirrored(devices) -> tf.distribute.MirroredStrategy:
     if key not in _MIRRORED:
         _MIRRORED[key] = tf.distribute.MirroredStrategy(list(key))
     return _MIRRORED[key]
+
+
+def build_from_first_replica(model) -> None:
+    """Let ``model`` train on string features under a multi-replica strategy.
+
+    Before its first step, Keras' TensorFlow trainer (``_maybe_symbolic_build``
+    in keras/src/backend/tensorflow/trainer.py, Keras 3.15) averages the first
+    distributed batch over the replicas only to build the compiled metrics;
+    string tensors cannot be averaged, so that fails. Building from the first
+    replica's share of the batch gives the same shapes and dtypes. The
+    override lives on this model instance only.
+    """
+    strategy = model.distribute_strategy
+
+    def local(value):
+        if isinstance(value, tf.distribute.DistributedValues):
+            return strategy.experimental_local_results(value)[0]
+        return value
+
+    def maybe_symbolic_build(iterator=None, data_batch=None):
+        if iterator is not None:
+            for _, _, it in iterator:
+                data_batch = tf.nest.map_structure(local, next(it))
+                break
+        with strategy.scope():
+            model._symbolic_build(data_batch=data_batch)
+
+    model._maybe_symbolic_build = maybe_symbolic_build

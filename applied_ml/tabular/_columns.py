@@ -85,8 +85,13 @@ def infer_kind(values: np.ndarray) -> str:
     return NUMERIC if numeric and present else STRING
 
 
-_TEMPORAL = (datetime.date, datetime.time, datetime.timedelta, np.datetime64)
-_TEMPORAL += (np.timedelta64,)
+_TEMPORAL = (
+    datetime.date,
+    datetime.time,
+    datetime.timedelta,
+    np.datetime64,
+    np.timedelta64,
+)
 
 
 def check_not_temporal(name: str, values: np.ndarray) -> None:

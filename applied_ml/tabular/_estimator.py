@@ -100,8 +100,8 @@ class TabularEstimator(KerasEstimator, abstract=True):
         """Input names per packed block: ``numbers`` (float64), ``strings``."""
         blocks: dict = {}
         for c in self.input_columns_:
-            blocks.setdefault("numbers" if c["kind"] == NUMERIC else "strings", [])
-            blocks["numbers" if c["kind"] == NUMERIC else "strings"].append(c["input"])
+            block = "numbers" if c["kind"] == NUMERIC else "strings"
+            blocks.setdefault(block, []).append(c["input"])
         return blocks
 
     def _pack(self, columns: dict, stack) -> dict:

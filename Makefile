@@ -31,8 +31,10 @@ format: install
 	$(VENV)/bin/ruff check --fix applied_ml tests tutorials benchmarks
 	$(VENV)/bin/ruff format applied_ml tests tutorials benchmarks
 
+# One pytest worker per core (at most 4): most tests are single-threaded
+# Python work around small models. Groups keep a heavy shared fit on one worker.
 test: lint data
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --maxprocesses 4 --dist loadgroup
 
 demo: install
 	$(PY) tutorials/penguins.py

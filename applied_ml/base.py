@@ -36,6 +36,9 @@ from applied_ml.data import (
 )
 from applied_ml.distribute import build_from_first_replica, resolve_strategy
 
+# The parts of an example dict, in the order of Keras' (x, y, sample_weight).
+_PARTS = ("inputs", "targets", "weights")
+
 
 class KerasEstimator(TaskHooks, PersistenceMixin, BaseEstimator):
     """Base class of all applied_ml estimators (not used directly).
@@ -83,6 +86,8 @@ class KerasEstimator(TaskHooks, PersistenceMixin, BaseEstimator):
     - ``_post_restore()``: rebuild derived state after fit, unpickling and
       ``load`` (the compiled prediction function by default).
     - ``_check_params()``: parameter checks (extend, calling super).
+    - ``_encode_once`` (class attribute, False): encode in-memory fit data
+      once per fit instead of per batch (deterministic, in-memory encodings).
 
     Subclasses that only share code between tasks pass ``abstract=True`` in
     their class statement.
@@ -92,6 +97,10 @@ class KerasEstimator(TaskHooks, PersistenceMixin, BaseEstimator):
     # into chunks so memory stays bounded, small ones pay one call. Tasks with
     # large activations per row (images) use fewer.
     _predict_batch = 65_536
+    # True when ``_encode`` draws no randomness in training and its output for
+    # all rows fits in memory: in-memory fit data is then encoded once per fit,
+    # not once per batch and epoch. Tasks that augment leave it False.
+    _encode_once = False
 
     def __init_subclass__(cls, *, abstract: bool = False, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -234,6 +243,8 @@ class KerasEstimator(TaskHooks, PersistenceMixin, BaseEstimator):
                 loss=self._loss(),
                 metrics=self._metrics(),
             )
+            if not model.optimizer.built:
+                model.optimizer.build(model.trainable_variables)
 
     def _train(self, data: FitData) -> dict:
         """Run every training phase in order; their histories, end to end."""
@@ -321,10 +332,38 @@ class KerasEstimator(TaskHooks, PersistenceMixin, BaseEstimator):
 
     def _examples_pipeline(self, parts: dict, *, training: bool):
         """Batched, encoded, prefetched pipeline over in-memory examples."""
+        if self._encode_once:
+            # One encoding of all rows, then slices: per epoch the pipeline
+            # only shuffles and batches, as a hand-made Keras pipeline would.
+            batch = self._model_batch(parts, training=training)
+            encoded = dict(zip(_PARTS[: len(batch)], batch, strict=True))
+            dataset = self._batch(
+                tf.data.Dataset.from_tensor_slices(encoded), training=training
+            )
+            return dataset.map(
+                lambda b: tuple(b[k] for k in _PARTS if k in b)
+            ).prefetch(tf.data.AUTOTUNE)
         dataset = self._batch(
             tf.data.Dataset.from_tensor_slices(parts), training=training
         )
         return self._encoded(dataset, training=training)
+
+    def _model_batch(self, batch: dict, *, training: bool) -> tuple:
+        """A batch of example dicts as the model's ``(x[, y[, w]])``."""
+        model_inputs, model_targets = self._encode(
+            batch["inputs"], batch.get("targets"), training=training
+        )
+        if model_targets is None:
+            return (model_inputs,)
+        weights = batch.get("weights")
+        derived = self._target_weights(model_targets)
+        if derived is not None:
+            weights = (
+                derived if weights is None else derived * tf.cast(weights, "float32")
+            )
+        if weights is None:
+            return (model_inputs, model_targets)
+        return (model_inputs, model_targets, weights)
 
     def _encoded(self, dataset, *, training: bool, parallel: bool = True):
         """Map batches of example dicts to the model's (x, y[, w]) batches.
@@ -332,29 +371,11 @@ class KerasEstimator(TaskHooks, PersistenceMixin, BaseEstimator):
         ``parallel=False`` encodes one batch at a time, for encodings that
         draw from stateful random layers (whose draws must come in order).
         """
-
-        def encode(batch):
-            model_inputs, model_targets = self._encode(
-                batch["inputs"], batch.get("targets"), training=training
-            )
-            weights = batch.get("weights")
-            derived = (
-                None if model_targets is None else self._target_weights(model_targets)
-            )
-            if derived is not None:
-                weights = (
-                    derived
-                    if weights is None
-                    else derived * tf.cast(weights, "float32")
-                )
-            if model_targets is None:
-                return (model_inputs,)
-            if weights is None:
-                return (model_inputs, model_targets)
-            return (model_inputs, model_targets, weights)
-
         calls = tf.data.AUTOTUNE if parallel else None
-        return dataset.map(encode, num_parallel_calls=calls).prefetch(tf.data.AUTOTUNE)
+        return dataset.map(
+            lambda batch: self._model_batch(batch, training=training),
+            num_parallel_calls=calls,
+        ).prefetch(tf.data.AUTOTUNE)
 
     def _split(self, n: int, targets):
         if self.validation_fraction == 0:

@@ -103,9 +103,11 @@ CASES = [
 
 
 def _marks(case: Case) -> list:
-    if case.needs is None or importlib.util.find_spec(case.needs) is not None:
-        return []
-    return [pytest.mark.skip(reason=f"{case.needs} is not installed")]
+    # a case's tests share one fit per worker (``fitted``): one worker runs them
+    marks = [pytest.mark.xdist_group(case.id)]
+    if case.needs is not None and importlib.util.find_spec(case.needs) is None:
+        marks.append(pytest.mark.skip(reason=f"{case.needs} is not installed"))
+    return marks
 
 
 def cases(check: str | None = None):

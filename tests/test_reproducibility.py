@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from applied_ml import TabularClassifier
+from applied_ml import TabularClassifier, TabularRegressor
 from applied_ml._random import seeded, shuffled
 from applied_ml.vision import ImageClassifier
 
@@ -147,3 +147,22 @@ def test_shuffled_ignores_the_global_seed_and_reshuffles_each_pass():
     assert first == list(b.as_numpy_iterator())
     assert first != second
     assert sorted(first) == list(range(50))
+
+
+@pytest.mark.parametrize("cls", [TabularClassifier, TabularRegressor])
+def test_encoding_once_equals_encoding_every_batch(cls, penguins, monkeypatch):
+    # tabular fits encode in-memory rows once (`_encode_once`); the per-batch
+    # path that tf.data input and augmenting tasks take must train the same model
+    X, y = penguins
+    params = {"epochs": 3, "hidden_units": (8,), "random_state": 0}
+    if cls is TabularRegressor:
+        X, y = X.drop(columns="bill_length_mm"), X["bill_length_mm"].fillna(44.0)
+    else:
+        params["class_weight"] = "balanced"
+    weights = np.linspace(0.5, 2.0, len(X))
+    once = cls(**params).fit(X, y, sample_weight=weights)
+    monkeypatch.setattr(cls, "_encode_once", False)
+    per_batch = cls(**params).fit(X, y, sample_weight=weights)
+    expected, actual = once._predict_outputs(X), per_batch._predict_outputs(X)
+    for key, values in expected.items():
+        np.testing.assert_array_equal(actual[key], values, err_msg=key)

@@ -31,6 +31,8 @@ def _allows_missing(spec) -> bool:
 class TabularEstimator(KerasEstimator, abstract=True):
     """Columns-to-model machinery of ``TabularClassifier``/``TabularRegressor``."""
 
+    _encode_once = True  # splitting columns and looking labels up is deterministic
+
     def _check_params(self) -> None:
         super()._check_params()
         check_choice("model", self.model, MODELS)

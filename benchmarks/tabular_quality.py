@@ -19,10 +19,12 @@ of their number: folds of one repetition share rows and are not independent).
 Targets: every classification set within 0.01 of the best scikit-learn model;
 diabetes R² at least Ridge's.
 
-Run: ``TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python benchmarks/tabular_quality.py``
+Run: ``TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python benchmarks/tabular_quality.py
+[name ...]`` (every data set by default; e.g. ``diabetes`` for that one alone).
 """
 
 import os
+import sys
 import time
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -167,11 +169,19 @@ def targets(data: dict, scores: dict) -> list[tuple[str, str, bool]]:
     ]
 
 
-def main() -> None:
+def main(names: list[str]) -> None:
     start = time.perf_counter()
     print(f"Machine: {environment()}\n")
     rows, target_rows = [], []
-    for data in load_datasets():
+    sets = load_datasets()
+    unknown = set(names) - {d["name"] for d in sets}
+    if unknown:
+        raise SystemExit(
+            f"Unknown data set(s) {sorted(unknown)}; choose from "
+            f"{[d['name'] for d in sets]}."
+        )
+    chosen = [d for d in sets if not names or d["name"] in names]
+    for data in chosen:
         per_repeat: dict = {}
         fit_times = []
         for seed in SEEDS:
@@ -229,4 +239,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

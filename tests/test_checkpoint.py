@@ -32,7 +32,7 @@ class Crash(keras.callbacks.Callback):
             raise KeyboardInterrupt("simulated kill")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def data(breast_cancer):
     X, y = breast_cancer
     return X.iloc[:200], y.iloc[:200]

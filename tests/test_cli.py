@@ -22,7 +22,7 @@ from applied_ml.cli import (
 from tests.conftest import FAST
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def exported(penguins, tmp_path_factory):
     X, y = penguins
     clf = TabularClassifier(**FAST).fit(X, y)
@@ -91,7 +91,7 @@ def test_predict_with_text_in_a_numeric_column(exported, tmp_path, capsys):
     assert "column 'year' must hold numbers (float64). Received: 'soon'" in err
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def coded(tmp_path_factory):
     """Codes that look like numbers ('007') and a column name with spaces."""
     rng = np.random.default_rng(0)
@@ -214,7 +214,7 @@ def test_bad_numbers_are_named_errors(dtype, text, match):
         )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def wide_types(tmp_path_factory):
     """A SavedModel whose signature takes int64 and float64 columns."""
 
@@ -297,7 +297,7 @@ def test_inputs_a_csv_cannot_feed_are_named():
         _one_column_inputs(specs)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def strict(tmp_path_factory):
     """SavedModels that fail on negative inputs, and with no serving_default."""
 

@@ -117,7 +117,7 @@ def cases(check: str | None = None):
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def fitted():
     """Fit each case once for the read-only checks: ``fitted(case)``."""
     cache = {}

@@ -13,7 +13,7 @@ from applied_ml._random import seeded, shuffled
 from applied_ml.vision import ImageClassifier
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def small_tabular():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(120, 4))
@@ -21,7 +21,7 @@ def small_tabular():
     return X, y
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def small_images():
     rng = np.random.RandomState(0)
     X = rng.randint(0, 256, size=(40, 32, 32, 3)).astype("uint8")

@@ -15,7 +15,7 @@ from applied_ml.export import load_serving
 from tests.conftest import FAST
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def fitted_penguins(penguins):
     X, y = penguins
     return TabularClassifier(**FAST).fit(X, y), X, y

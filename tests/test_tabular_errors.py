@@ -21,7 +21,7 @@ from tests.conftest import FAST
 QUICK = {**FAST, "epochs": 2}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def table():
     rng = np.random.default_rng(0)
     n = 80
@@ -36,7 +36,7 @@ def table():
     return X, y
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def fitted(table):
     X, y = table
     return TabularClassifier(**QUICK).fit(X, y)

@@ -16,7 +16,7 @@ from applied_ml.tabular import (
 from tests.conftest import FAST
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def xor_table():
     """The label is the XOR of two categories: only a cross (or depth) finds it."""
     rng = np.random.default_rng(0)

@@ -20,7 +20,7 @@ from applied_ml.tabular import CategoricalFeature, NumericFeature, PassthroughFe
 from tests.conftest import FAST
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def coded():
     """An integer code column that is a category, with a missing value."""
     rng = np.random.default_rng(0)

@@ -32,7 +32,7 @@ def _need(what: str, ok: bool):
         pytest.skip(f"{what} is not installed")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def fashion():
     from applied_ml.datasets import load_fashion_mnist
     from applied_ml.datasets._images import DEBIAN_FOLDER
@@ -42,7 +42,7 @@ def fashion():
     return x_train[:1200], y_train[:1200], x_test[:400], y_test[:400]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def lite0_available():
     import importlib.util
 
@@ -52,7 +52,7 @@ def lite0_available():
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def small_fitted(fashion):
     x, y, _, _ = fashion
     return ImageClassifier(**SMALL).fit(x[:300], y[:300])
@@ -124,8 +124,8 @@ def test_predict_top_k_tta_and_evaluate(small_fitted, fashion):
     top = small_fitted.predict_top_k(x_test[:5], k=3)
     assert top.shape == (5, 3)
     np.testing.assert_array_equal(top[:, 0], small_fitted.predict(x_test[:5]))
-    tta = clone(small_fitted).set_params(augmentation=("flip",), tta=2)
-    tta.fit(*fashion[:2])
+    tta = clone(small_fitted).set_params(augmentation=("flip",), tta=2, epochs=1)
+    tta.fit(fashion[0][:200], fashion[1][:200])
     proba = tta.predict_proba(x_test[:5])
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
     # the same views on every call, also after a round trip

@@ -18,7 +18,7 @@ TINY = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def images():
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (40, 32, 32, 1)).astype(np.uint8)
@@ -26,13 +26,13 @@ def images():
     return x, y
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def fitted(images):
     x, y = images
     return ImageClassifier(**TINY).fit(x, y)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def files(tmp_path_factory):
     """A grey PNG first, then an RGB PNG (its channels all different)."""
     folder = tmp_path_factory.mktemp("images")

@@ -15,6 +15,7 @@ import applied_ml.plots
 import applied_ml.tabular
 import applied_ml.tuning
 import applied_ml.vision
+import applied_ml.vision.boxes
 
 # Errors about signatures and sections: parameters missing from or unknown to
 # the docstring, and missing Parameters/Returns sections.
@@ -31,6 +32,7 @@ def _public_api():
         applied_ml.tuning,
         applied_ml.cli,
         applied_ml.vision,
+        applied_ml.vision.boxes,
     ]
     for module in modules:
         names = getattr(module, "__all__", None) or [

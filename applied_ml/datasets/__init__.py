@@ -1,6 +1,25 @@
 """Offline loaders of real data that installs from the package registries."""
 
+from applied_ml.datasets._box_files import (
+    read_coco_json,
+    read_voc_xml,
+    read_yolo_labels,
+    write_coco_json,
+    write_voc_xml,
+    write_yolo_labels,
+)
 from applied_ml.datasets._images import FASHION_MNIST_CLASSES, load_fashion_mnist
 from applied_ml.datasets._tabular import load_fair, load_penguins
 
-__all__ = ["FASHION_MNIST_CLASSES", "load_fair", "load_fashion_mnist", "load_penguins"]
+__all__ = [
+    "FASHION_MNIST_CLASSES",
+    "load_fair",
+    "load_fashion_mnist",
+    "load_penguins",
+    "read_coco_json",
+    "read_voc_xml",
+    "read_yolo_labels",
+    "write_coco_json",
+    "write_voc_xml",
+    "write_yolo_labels",
+]

@@ -9,6 +9,7 @@ from applied_ml.datasets._box_files import (
     write_yolo_labels,
 )
 from applied_ml.datasets._images import FASHION_MNIST_CLASSES, load_fashion_mnist
+from applied_ml.datasets._scenes import make_scenes
 from applied_ml.datasets._tabular import load_fair, load_penguins
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "load_fair",
     "load_fashion_mnist",
     "load_penguins",
+    "make_scenes",
     "read_coco_json",
     "read_voc_xml",
     "read_yolo_labels",

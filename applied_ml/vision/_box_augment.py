@@ -1,0 +1,147 @@
+"""Letterboxing and box-aware augmentation of one image, in TensorFlow.
+
+Boxes are ``x1 y1 x2 y2`` float pixels. Every transform moves the boxes with
+the pixels; boxes pushed partly out of the frame are clipped, and boxes left
+with less than ``min_visible`` of their area are dropped with their labels.
+"""
+
+import tensorflow as tf
+
+PAD_VALUE = 114.0  # grey padding, the YOLO convention: neither black nor white
+
+
+def letterbox(image, boxes, size: int):
+    """Resize ``image`` to fit ``size`` x ``size`` keeping its aspect, then pad.
+
+    Parameters
+    ----------
+    image : tf.Tensor of shape (H, W, C)
+        Any numeric dtype; returned as float32.
+    boxes : tf.Tensor of shape (N, 4)
+        Boxes in the image's pixels.
+    size : int
+        Side of the square output.
+
+    Returns
+    -------
+    image : tf.Tensor of shape (size, size, C)
+        The letterboxed image, float32, padding ``PAD_VALUE``.
+    boxes : tf.Tensor of shape (N, 4)
+        The boxes in the output's pixels.
+    transform : tf.Tensor of shape (4,)
+        ``(scale_x, scale_y, left, top)``: output x = input x * scale_x +
+        left (y likewise); :func:`unletterbox_boxes` inverts it.
+    """
+    image = tf.cast(image, tf.float32)
+    shape = tf.cast(tf.shape(image)[:2], tf.float32)
+    scale = size / tf.reduce_max(shape)
+    new = tf.cast(tf.round(shape * scale), tf.int32)
+    new = tf.clip_by_value(new, 1, size)
+    resized = tf.image.resize(image, new, antialias=True)
+    top = (size - new[0]) // 2
+    left = (size - new[1]) // 2
+    padded = (
+        tf.image.pad_to_bounding_box(resized - PAD_VALUE, top, left, size, size)
+        + PAD_VALUE
+    )
+    # the actual scale per axis after rounding, so boxes land on the pixels
+    scale_yx = tf.cast(new, tf.float32) / shape
+    offset = tf.cast(tf.stack([left, top]), tf.float32)
+    scale_xyxy = tf.stack([scale_yx[1], scale_yx[0], scale_yx[1], scale_yx[0]])
+    offset_xyxy = tf.concat([offset, offset], axis=0)
+    moved = tf.cast(boxes, tf.float32) * scale_xyxy + offset_xyxy
+    transform = tf.stack([scale_yx[1], scale_yx[0], offset[0], offset[1]])
+    return padded, moved, transform
+
+
+def unletterbox_boxes(boxes, transform, image_shape):
+    """Map boxes from letterboxed pixels back to the original image's pixels.
+
+    Parameters
+    ----------
+    boxes : tf.Tensor of shape (N, 4)
+        Boxes in the letterboxed image.
+    transform : tf.Tensor of shape (4,)
+        ``(scale_x, scale_y, left, top)`` from :func:`letterbox`.
+    image_shape : tf.Tensor
+        ``(height, width)`` of the original image.
+
+    Returns
+    -------
+    tf.Tensor of shape (N, 4)
+        Boxes in the original pixels, clipped to the image.
+    """
+    scale = tf.stack([transform[0], transform[1], transform[0], transform[1]])
+    offset = tf.stack([transform[2], transform[3], transform[2], transform[3]])
+    original = (tf.cast(boxes, tf.float32) - offset) / scale
+    height = tf.cast(image_shape[0], tf.float32)
+    width = tf.cast(image_shape[1], tf.float32)
+    limit = tf.stack([width, height, width, height])
+    return tf.clip_by_value(original, 0.0, limit)
+
+
+def _clip_and_drop(boxes, labels, size, min_visible: float):
+    """Clip boxes to the frame; drop those with too little area left."""
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    clipped = tf.clip_by_value(boxes, 0.0, tf.cast(size, tf.float32))
+    kept_area = (clipped[:, 2] - clipped[:, 0]) * (clipped[:, 3] - clipped[:, 1])
+    keep = (kept_area > 0) & (kept_area >= min_visible * area)
+    return tf.boolean_mask(clipped, keep), tf.boolean_mask(labels, keep)
+
+
+def flip_left_right(image, boxes):
+    """Mirror a square image and its boxes."""
+    width = tf.cast(tf.shape(image)[1], tf.float32)
+    flipped = tf.stack(
+        [width - boxes[:, 2], boxes[:, 1], width - boxes[:, 0], boxes[:, 3]], axis=1
+    )
+    return tf.image.flip_left_right(image), flipped
+
+
+def scale_translate(image, boxes, labels, *, zoom, shift, min_visible: float = 0.3):
+    """Zoom a square image about its centre, then shift it; boxes follow.
+
+    Parameters
+    ----------
+    image : tf.Tensor of shape (S, S, C)
+        float32 image.
+    boxes : tf.Tensor of shape (N, 4)
+        Boxes in its pixels.
+    labels : tf.Tensor of shape (N,)
+        Their labels (dropped with their boxes).
+    zoom : tf.Tensor
+        Scale factor (> 1 crops in, < 1 shows more padding).
+    shift : tf.Tensor of shape (2,)
+        ``(dx, dy)`` in pixels.
+    min_visible : float, default=0.3
+        Fraction of a box's area that must stay in the frame.
+
+    Returns
+    -------
+    image, boxes, labels : tf.Tensor
+        The transformed image (padding ``PAD_VALUE``) and kept boxes/labels.
+    """
+    size = tf.shape(image)[0]
+    side = tf.cast(size, tf.float32)
+    zoom = tf.cast(zoom, tf.float32)
+    shift = tf.cast(shift, tf.float32)
+    centre = side / 2.0
+    # output pixel p comes from input (p - shift - centre) / zoom + centre
+    a = 1.0 / zoom
+    tx = centre - (centre + shift[0]) * a
+    ty = centre - (centre + shift[1]) * a
+    # the kernel indexes pixel centres (i, not i + 0.5): shift by half a pixel
+    half = 0.5 * a - 0.5
+    transform = tf.stack([a, 0.0, tx + half, 0.0, a, ty + half, 0.0, 0.0])
+    moved = tf.raw_ops.ImageProjectiveTransformV3(
+        images=image[None],
+        transforms=transform[None],
+        output_shape=tf.stack([size, size]),
+        fill_value=PAD_VALUE,
+        interpolation="BILINEAR",
+        fill_mode="CONSTANT",
+    )[0]
+    offset = tf.stack([shift[0], shift[1], shift[0], shift[1]])
+    new_boxes = (boxes - centre) * zoom + centre + offset
+    new_boxes, new_labels = _clip_and_drop(new_boxes, labels, size, min_visible)
+    return moved, new_boxes, new_labels

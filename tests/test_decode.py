@@ -6,29 +6,14 @@ import tensorflow as tf
 from applied_ml.vision._assign import assign_targets
 from applied_ml.vision._decode import decode_grid
 from applied_ml.vision._nms import per_class_nms
-
-ANCHORS = np.array([[8.0, 8.0], [24.0, 12.0]], dtype="float32")
-
-
-def _perfect_logits(target, n_classes: int) -> np.ndarray:
-    """The raw output a perfect head would give for an assignment target."""
-    target = np.asarray(target)
-    offsets = np.clip(target[..., :2], 1e-6, 1 - 1e-6)
-    raw = np.zeros(target.shape[:-1] + (5 + n_classes,), "float32")
-    raw[..., :2] = np.log(offsets / (1 - offsets))  # inverse sigmoid
-    raw[..., 2:4] = target[..., 2:4]
-    raw[..., 4] = np.where(target[..., 4] == 1, 12.0, -12.0)
-    classes = target[..., 5].astype(int)
-    raw[..., 5:] = -8.0
-    np.put_along_axis(raw[..., 5:], classes[..., None], 8.0, axis=-1)
-    return raw
+from tests.detection_helpers import ANCHORS, perfect_logits
 
 
 def test_decoding_a_perfect_head_gives_back_the_boxes():
     boxes = np.array([[2.0, 3.0, 10.0, 11.0], [36.0, 40.0, 60.0, 52.0]], "float32")
     labels = np.array([2, 0])
     target = assign_targets(boxes, labels, ANCHORS, size=64, stride=16)
-    raw = _perfect_logits(target, n_classes=3)
+    raw = perfect_logits(target, n_classes=3)
     d_boxes, d_scores, d_labels = decode_grid(raw, ANCHORS, stride=16)
     assert d_boxes.shape == (4 * 4 * 2, 4)
     kept = per_class_nms(

@@ -1,6 +1,7 @@
 """Boxes: conversions, IoU, target checks, and the annotation file formats."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -134,3 +135,59 @@ def test_coco_round_trip(tmp_path):
     path.write_text(json.dumps({"images": []}))
     with pytest.raises(ValueError, match=r"lacks \['annotations'\]"):
         read_coco_json(path)
+
+
+def _yolo_dataset(root, yaml_text: str):
+    from PIL import Image
+
+    (root / "images" / "train").mkdir(parents=True)
+    (root / "labels" / "train").mkdir(parents=True)
+    Image.fromarray(np.zeros((48, 64, 3), "uint8")).save(root / "images/train/a.png")
+    Image.fromarray(np.zeros((20, 30), "uint8")).save(root / "images/train/b.png")
+    write_yolo_labels(root / "labels/train/a.txt", BOXES, LABELS, SIZE)
+    (root / "labels/train/orphan.txt").write_text("0 0.5 0.5 0.1 0.1\n")
+    (root / "data.yaml").write_text(yaml_text)
+
+
+@pytest.mark.parametrize(
+    "yaml_text",
+    [
+        "path: .\ntrain: images/train\nnames:\n  0: person\n  3: dog\n  7: cat\n",
+        "names: [person, bicycle, car, dog, e, f, g, cat]\n",
+        "names:\n"
+        + "".join(
+            f"  - {n}\n"
+            for n in ("person", "bicycle", "car", "dog", "e", "f", "g", "cat")
+        ),
+    ],
+)
+def test_load_yolo_folder(tmp_path, yaml_text):
+    from applied_ml.datasets import load_yolo_folder
+
+    _yolo_dataset(tmp_path, yaml_text)
+    images, targets, names = load_yolo_folder(tmp_path)
+    assert [im.shape for im in images] == [(48, 64, 3), (20, 30, 3)]  # grey -> RGB
+    np.testing.assert_allclose(targets[0]["boxes"], BOXES, atol=1e-4)
+    np.testing.assert_array_equal(targets[0]["labels"], LABELS)
+    assert targets[1]["boxes"].shape == (0, 4)  # no label file: no boxes
+    assert (names[0], names[3], names[7]) == ("person", "dog", "cat")
+    with pytest.raises(FileNotFoundError, match=r"images/<split>/"):
+        load_yolo_folder(tmp_path, split="val")
+
+
+COCO128 = os.path.join(
+    os.path.dirname(__file__), "..", "..", "shared", "data", "coco128"
+)
+
+
+@pytest.mark.skipif(
+    not os.path.isdir(COCO128), reason="the shared coco128 copy is absent"
+)
+def test_coco128_reads_as_real_data():
+    from applied_ml.datasets import load_yolo_folder
+
+    labels = os.path.join(COCO128, "object_detection", "labels")
+    images, targets, names = load_yolo_folder(COCO128, "train2017", labels=labels)
+    assert len(images) == 128 and len(names) == 80 and names[0] == "person"
+    check_targets(targets, [im.shape[:2] for im in images])
+    assert sum(len(t["boxes"]) for t in targets) > 800

@@ -1,6 +1,7 @@
 """Offline loaders of real data that installs from the package registries."""
 
 from applied_ml.datasets._box_files import (
+    load_yolo_folder,
     read_coco_json,
     read_voc_xml,
     read_yolo_labels,
@@ -17,6 +18,7 @@ __all__ = [
     "load_fair",
     "load_fashion_mnist",
     "load_penguins",
+    "load_yolo_folder",
     "make_scenes",
     "read_coco_json",
     "read_voc_xml",

@@ -37,7 +37,8 @@ def read_yolo_labels(path, image_size) -> tuple[np.ndarray, np.ndarray]:
     Returns
     -------
     boxes : ndarray of shape (N, 4)
-        ``x1 y1 x2 y2`` in pixels.
+        ``x1 y1 x2 y2`` in pixels, clipped to the image (label files round
+        their fractions, so edge boxes can end a hair outside).
     labels : ndarray of shape (N,)
         Integer class ids.
     """
@@ -56,7 +57,9 @@ def read_yolo_labels(path, image_size) -> tuple[np.ndarray, np.ndarray]:
                     )
                 rows.append([float(v) for v in fields])
     table = np.array(rows, dtype="float64").reshape(-1, 5)
-    boxes = cxcywh_to_xyxy(table[:, 1:]) * _scale(image_size)
+    scale = _scale(image_size)
+    # label files round their fractions: a box on the edge can end at 1.0000005
+    boxes = np.clip(cxcywh_to_xyxy(table[:, 1:]) * scale, 0, scale)
     return boxes, table[:, 0].astype("int64")
 
 
@@ -238,3 +241,96 @@ def write_coco_json(path, images: list[dict], categories: dict) -> None:
     }
     with open(path, "w") as f:
         json.dump(data, f)
+
+
+_IMAGE_SUFFIXES = (".bmp", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
+
+
+def _yaml_names(path) -> dict:
+    """The ``names:`` block of an Ultralytics data file (map or list form)."""
+    names: dict = {}
+    with open(path) as f:
+        lines = f.read().splitlines()
+    for i, line in enumerate(lines):
+        if line.split("#")[0].strip().startswith("names:"):
+            inline = line.split(":", 1)[1].strip()
+            if inline.startswith("["):  # names: [a, b, c]
+                items = inline.strip("[]").split(",")
+                return {k: v.strip().strip("'\"") for k, v in enumerate(items)}
+            for entry in lines[i + 1 :]:
+                if entry and not entry[0].isspace():
+                    break
+                text = entry.strip()
+                if text.startswith("- "):  # list form, one per line
+                    names[len(names)] = text[2:].strip().strip("'\"")
+                elif ":" in text:
+                    key, value = text.split(":", 1)
+                    names[int(key)] = value.strip().strip("'\"")
+            return names
+    return names
+
+
+def load_yolo_folder(
+    path, split: str = "train", *, labels=None, names=None
+) -> tuple[list[np.ndarray], list[dict], dict]:
+    """Read an Ultralytics-style YOLO dataset: images, their boxes, class names.
+
+    Images are listed from ``<path>/images/<split>/`` (every image, also
+    those without a label file, which have no boxes); each image's labels are
+    ``<labels>/<split>/<stem>.txt``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The dataset's root folder.
+    split : str, default="train"
+        The sub-folder of ``images/`` (and of the labels folder) to read.
+    labels : str or os.PathLike, optional
+        The labels root; ``<path>/labels`` by default.
+    names : sequence or dict, optional
+        Class names by id. By default, the ``names:`` of the first ``*.yaml``
+        file in the labels root's parent or in ``path``; ids as names if none.
+
+    Returns
+    -------
+    images : list of ndarray
+        uint8 RGB images (H, W, 3), sizes may differ.
+    targets : list of dict
+        Per image, ``boxes`` (N×4, ``x1 y1 x2 y2`` pixels) and ``labels``.
+    names : dict
+        Class id to name.
+    """
+    from PIL import Image
+
+    root = os.fspath(path)
+    image_folder = os.path.join(root, "images", split)
+    if not os.path.isdir(image_folder):
+        raise FileNotFoundError(
+            f"No image folder {image_folder!r}: a YOLO dataset keeps its images in "
+            f"images/<split>/. Received: path={root!r}, split={split!r}"
+        )
+    label_root = os.path.join(root, "labels") if labels is None else os.fspath(labels)
+    files = sorted(
+        f for f in os.listdir(image_folder) if f.lower().endswith(_IMAGE_SUFFIXES)
+    )
+    images, targets = [], []
+    for name in files:
+        with Image.open(os.path.join(image_folder, name)) as image:
+            pixels = np.asarray(image.convert("RGB"))
+        stem = os.path.splitext(name)[0]
+        label_file = os.path.join(label_root, split, f"{stem}.txt")
+        boxes, ids = read_yolo_labels(label_file, pixels.shape[:2])
+        images.append(pixels)
+        targets.append({"boxes": boxes, "labels": ids})
+    if names is None:
+        folders = (os.path.dirname(os.path.abspath(label_root)), root)
+        data_files = [
+            os.path.join(folder, f)
+            for folder in folders
+            for f in sorted(os.listdir(folder))
+            if f.endswith((".yaml", ".yml"))
+        ]
+        names = _yaml_names(data_files[0]) if data_files else {}
+    elif not isinstance(names, dict):
+        names = dict(enumerate(names))
+    return images, targets, names

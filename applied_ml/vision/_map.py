@@ -21,14 +21,15 @@ def _match(pred_boxes, true_boxes, thresholds) -> np.ndarray:
     if len(pred_boxes) == 0 or len(true_boxes) == 0:
         return matched
     ious = iou_matrix(pred_boxes, true_boxes)
+    last = len(true_boxes) - 1
     for t, threshold in enumerate(thresholds):
         taken = np.zeros(len(true_boxes), dtype=bool)
         for d in range(len(pred_boxes)):
-            best, best_iou = -1, min(threshold, 1 - 1e-10)
-            for g in range(len(true_boxes)):
-                if not taken[g] and ious[d, g] >= best_iou:
-                    best, best_iou = g, ious[d, g]
-            if best >= 0:
+            # the untaken ground truth of highest IoU, the last one on ties (as
+            # COCO's scan in order, replacing on >=, picks)
+            free = np.where(taken, -1.0, ious[d])
+            best = last - int(np.argmax(free[::-1]))
+            if free[best] >= min(threshold, 1 - 1e-10):
                 taken[best] = True
                 matched[t, d] = True
     return matched
@@ -76,18 +77,28 @@ def detection_map(
         recall over thresholds and classes), ``per_class_ap`` and
         ``per_class_recall`` (label to value, at IoU .5:.95).
     """
-    classes = np.unique(np.concatenate([np.asarray(lab) for _, lab in true] or [[]]))
+    # every image's arrays once, not once per class
+    true = [
+        (np.asarray(b, "float64").reshape(-1, 4), np.asarray(lab).reshape(-1))
+        for b, lab in true
+    ]
+    pred = [
+        (
+            np.asarray(b, "float64").reshape(-1, 4),
+            np.asarray(s, "float64").reshape(-1),
+            np.asarray(lab).reshape(-1),
+        )
+        for b, s, lab in pred
+    ]
+    classes = np.unique(np.concatenate([lab for _, lab in true] or [[]]))
     per_class_ap, per_class_recall, aps = {}, {}, []
     for label in classes:
         scores, hits, n_true = [], [], 0
         for (t_boxes, t_labels), (p_boxes, p_scores, p_labels) in zip(
             true, pred, strict=True
         ):
-            t_boxes = np.asarray(t_boxes, "float64").reshape(-1, 4)
-            p_boxes = np.asarray(p_boxes, "float64").reshape(-1, 4)
-            p_scores = np.asarray(p_scores, "float64").reshape(-1)
-            gt = t_boxes[np.asarray(t_labels).reshape(-1) == label]
-            mine = np.flatnonzero(np.asarray(p_labels).reshape(-1) == label)
+            gt = t_boxes[t_labels == label]
+            mine = np.flatnonzero(p_labels == label)
             mine = mine[np.argsort(-p_scores[mine], kind="mergesort")][:max_detections]
             hits.append(_match(p_boxes[mine], gt, IOU_THRESHOLDS))
             scores.append(p_scores[mine])

@@ -23,6 +23,14 @@ def pytest_configure(config):
     )
 
 
+def need(what: str, ok: bool) -> None:
+    """Skip when ``what`` is missing here; fail under CI=true, which installs it."""
+    if not ok:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{what} is missing on CI; `make test` installs it.")
+        pytest.skip(f"{what} is not installed")
+
+
 @pytest.fixture(autouse=True)
 def _seed():
     np.random.seed(0)  # noqa: NPY002 (tests that forget a seed stay repeatable)

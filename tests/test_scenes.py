@@ -8,11 +8,12 @@ import pytest
 from applied_ml.datasets import make_scenes
 from applied_ml.datasets._images import DEBIAN_FOLDER
 from applied_ml.vision.boxes import check_targets
+from tests.conftest import need
 
-pytestmark = pytest.mark.skipif(
-    not os.path.isdir(DEBIAN_FOLDER) and os.environ.get("CI") != "true",
-    reason="Debian's dataset-fashion-mnist is not installed (`make test` installs it)",
-)
+
+@pytest.fixture(scope="session", autouse=True)  # before the session's `scenes`
+def _fashion_mnist():
+    need("Debian's dataset-fashion-mnist", os.path.isdir(DEBIAN_FOLDER))
 
 
 @pytest.fixture(scope="session")

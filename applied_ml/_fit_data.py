@@ -36,6 +36,8 @@ class FitDataMixin:
                 f"`X` and `y` must have the same number of samples. Received: "
                 f"{n} samples in X and {n_rows(targets)} in y."
             )
+        if targets is not None:
+            self._match_targets(inputs, targets)
         weights = _check_sample_weight(sample_weight, n)
         train_idx, val_idx = self._split(n, targets)
         parts = examples(inputs, targets, weights)

@@ -69,6 +69,9 @@ class TaskHooks:
             )
         return None
 
+    def _match_targets(self, inputs, targets) -> None:
+        """Check prepared targets against their prepared inputs (no check)."""
+
     def _metrics(self) -> list:
         return []
 

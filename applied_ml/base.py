@@ -62,6 +62,8 @@ class KerasEstimator(TaskHooks, FitDataMixin, PersistenceMixin, BaseEstimator):
 
     - ``_prepare_targets(y, *, reset)``: validate ``y`` (default: the task
       takes no targets; ``fit(X)`` only, see the ``target_tags`` tag).
+    - ``_match_targets(inputs, targets)``: check targets that must agree
+      with their inputs (boxes inside their images, masks of their size).
     - ``_metrics()``: Keras metrics (none).
     - ``_target_weights(model_targets)``: per-example weights derived from
       targets, e.g. class weights (none).

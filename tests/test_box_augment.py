@@ -8,6 +8,7 @@ from applied_ml.vision._box_augment import (
     PAD_VALUE,
     flip_left_right,
     letterbox,
+    letterbox_boxes,
     scale_translate,
     unletterbox_boxes,
 )
@@ -27,11 +28,14 @@ def _on_object(image, box) -> float:
 
 def test_letterbox_keeps_the_aspect_and_maps_boxes_back():
     image, boxes = _scene(96, 128, (20, 30, 52, 70))
-    out, moved, transform = letterbox(image, boxes, 64)
-    assert out.shape == (64, 64, 3)
+    batch = letterbox(image[None], 64)
+    out, transform = batch["images"][0], batch["transforms"][0]
+    moved = letterbox_boxes(boxes, transform)
+    assert out.shape == (64, 64, 3) and out.dtype == tf.uint8
+    np.testing.assert_array_equal(batch["sizes"], [[96, 128]])
     np.testing.assert_allclose(moved.numpy(), [[10, 23, 26, 43]], atol=0.01)
     assert _on_object(out, moved[0]) > 200
-    assert float(out[0, 0, 0]) == PAD_VALUE and float(out[63, 0, 0]) == PAD_VALUE
+    assert int(out[0, 0, 0]) == PAD_VALUE and int(out[63, 0, 0]) == PAD_VALUE
     back = unletterbox_boxes(moved, transform, tf.constant([96, 128]))
     np.testing.assert_allclose(back.numpy(), boxes, atol=1e-4)
 

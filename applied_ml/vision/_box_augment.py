@@ -10,34 +10,34 @@ import tensorflow as tf
 PAD_VALUE = 114.0  # grey padding, the YOLO convention: neither black nor white
 
 
-def letterbox(image, boxes, size: int):
-    """Resize ``image`` to fit ``size`` x ``size`` keeping its aspect, then pad.
+def letterbox(images, size: int) -> dict:
+    """Resize a batch of images to fit ``size`` x ``size``, keeping the aspect.
+
+    The images are resized (antialiased) so their longer side is ``size``,
+    then padded equally on both sides with ``PAD_VALUE`` grey, and rounded to
+    uint8: ``predict`` and the SavedModel see the same pixels.
 
     Parameters
     ----------
-    image : tf.Tensor of shape (H, W, C)
-        Any numeric dtype; returned as float32.
-    boxes : tf.Tensor of shape (N, 4)
-        Boxes in the image's pixels.
+    images : tf.Tensor of shape (B, H, W, C)
+        Pixels 0-255, any numeric dtype; one size for the batch.
     size : int
         Side of the square output.
 
     Returns
     -------
-    image : tf.Tensor of shape (size, size, C)
-        The letterboxed image, float32, padding ``PAD_VALUE``.
-    boxes : tf.Tensor of shape (N, 4)
-        The boxes in the output's pixels.
-    transform : tf.Tensor of shape (4,)
-        ``(scale_x, scale_y, left, top)``: output x = input x * scale_x +
-        left (y likewise); :func:`unletterbox_boxes` inverts it.
+    dict
+        ``images``: uint8 (B, size, size, C); ``transforms``: float32 (B, 4),
+        ``(scale_x, scale_y, left, top)``, so that output x = input x *
+        scale_x + left (y likewise; :func:`letterbox_boxes` applies it,
+        :func:`unletterbox_boxes` inverts it); ``sizes``: float32 (B, 2),
+        the input ``(height, width)``.
     """
-    image = tf.cast(image, tf.float32)
-    shape = tf.cast(tf.shape(image)[:2], tf.float32)
+    images = tf.cast(images, tf.float32)
+    shape = tf.cast(tf.shape(images)[1:3], tf.float32)
     scale = size / tf.reduce_max(shape)
-    new = tf.cast(tf.round(shape * scale), tf.int32)
-    new = tf.clip_by_value(new, 1, size)
-    resized = tf.image.resize(image, new, antialias=True)
+    new = tf.clip_by_value(tf.cast(tf.round(shape * scale), tf.int32), 1, size)
+    resized = tf.image.resize(images, new, antialias=True)
     top = (size - new[0]) // 2
     left = (size - new[1]) // 2
     padded = (
@@ -46,12 +46,27 @@ def letterbox(image, boxes, size: int):
     )
     # the actual scale per axis after rounding, so boxes land on the pixels
     scale_yx = tf.cast(new, tf.float32) / shape
-    offset = tf.cast(tf.stack([left, top]), tf.float32)
-    scale_xyxy = tf.stack([scale_yx[1], scale_yx[0], scale_yx[1], scale_yx[0]])
-    offset_xyxy = tf.concat([offset, offset], axis=0)
-    moved = tf.cast(boxes, tf.float32) * scale_xyxy + offset_xyxy
-    transform = tf.stack([scale_yx[1], scale_yx[0], offset[0], offset[1]])
-    return padded, moved, transform
+    transform = tf.stack(
+        [scale_yx[1], scale_yx[0], tf.cast(left, tf.float32), tf.cast(top, tf.float32)]
+    )
+    n = tf.shape(images)[0]
+    return {
+        "images": tf.cast(tf.clip_by_value(tf.round(padded), 0, 255), tf.uint8),
+        "transforms": tf.tile(transform[None], [n, 1]),
+        "sizes": tf.tile(shape[None], [n, 1]),
+    }
+
+
+def letterbox_boxes(boxes, transforms):
+    """Boxes (..., N, 4) of each image in its letterboxed pixels.
+
+    ``transforms`` has one ``(scale_x, scale_y, left, top)`` row per image,
+    of shape (..., 4), as returned by :func:`letterbox`.
+    """
+    transforms = tf.cast(transforms, tf.float32)[..., None, :]
+    scale = tf.concat([transforms[..., :2], transforms[..., :2]], axis=-1)
+    offset = tf.concat([transforms[..., 2:], transforms[..., 2:]], axis=-1)
+    return tf.cast(boxes, tf.float32) * scale + offset
 
 
 def unletterbox_boxes(boxes, transform, image_shape):

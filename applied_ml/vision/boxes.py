@@ -170,7 +170,34 @@ def _one_target(target, index: int) -> tuple:
     )
 
 
-def check_targets(y, image_sizes) -> list[tuple[np.ndarray, np.ndarray]]:
+def check_inside(boxes, image_size, index: int) -> None:
+    """Raise a ValueError naming image ``index`` if a box leaves the image.
+
+    Parameters
+    ----------
+    boxes : ndarray of shape (N, 4)
+        ``x1 y1 x2 y2`` in pixels.
+    image_size : (height, width)
+        The image's size.
+    index : int
+        The image's position, for the message.
+    """
+    height, width = (float(v) for v in image_size)
+    boxes = np.asarray(boxes).reshape(-1, 4)
+    outside = (
+        (boxes[:, 0] < 0)
+        | (boxes[:, 1] < 0)
+        | (boxes[:, 2] > width)
+        | (boxes[:, 3] > height)
+    )
+    if outside.any():
+        raise ValueError(
+            f"Image {index} has a box outside the image ({width:g}x{height:g} "
+            f"pixels, width x height). Received: {boxes[outside][0].tolist()}"
+        )
+
+
+def check_targets(y, image_sizes=None) -> list[tuple[np.ndarray, np.ndarray]]:
     """Validate detection targets against their images' sizes.
 
     Parameters
@@ -179,8 +206,9 @@ def check_targets(y, image_sizes) -> list[tuple[np.ndarray, np.ndarray]]:
         One target per image: a ``(boxes, labels)`` pair or a dict with
         ``"boxes"`` (N×4, ``x1 y1 x2 y2`` in pixels) and ``"labels"`` (N).
         N may be 0.
-    image_sizes : sequence of (height, width)
-        The size of each image, in the order of ``y``.
+    image_sizes : sequence of (height, width), optional
+        The size of each image, in the order of ``y``; None skips the check
+        that boxes lie inside their images.
 
     Returns
     -------
@@ -199,13 +227,13 @@ def check_targets(y, image_sizes) -> list[tuple[np.ndarray, np.ndarray]]:
             "`y` must be a sequence with one target per image. Received: "
             f"{type(y).__name__}"
         )
-    if len(y) != len(image_sizes):
+    if image_sizes is not None and len(y) != len(image_sizes):
         raise ValueError(
             f"`y` must hold one target per image: {len(image_sizes)} image(s). "
             f"Received: {len(y)} target(s)"
         )
     checked = []
-    for index, (target, (height, width)) in enumerate(zip(y, image_sizes, strict=True)):
+    for index, target in enumerate(y):
         raw_boxes, raw_labels = _one_target(target, index)
         try:
             boxes = _as_boxes(raw_boxes)
@@ -228,16 +256,7 @@ def check_targets(y, image_sizes) -> list[tuple[np.ndarray, np.ndarray]]:
                 f"Image {index} has a box with x2 < x1 or y2 < y1; boxes are "
                 f"(x1, y1, x2, y2) in pixels. Received: {boxes[inverted][0].tolist()}"
             )
-        outside = (
-            (boxes[:, 0] < 0)
-            | (boxes[:, 1] < 0)
-            | (boxes[:, 2] > width)
-            | (boxes[:, 3] > height)
-        )
-        if outside.any():
-            raise ValueError(
-                f"Image {index} has a box outside the image ({width}x{height} "
-                f"pixels, width x height). Received: {boxes[outside][0].tolist()}"
-            )
+        if image_sizes is not None:
+            check_inside(boxes, image_sizes[index], index)
         checked.append((boxes.astype("float32"), labels))
     return checked

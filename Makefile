@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install data test lint format demo bench clean
+.PHONY: install data test lint format demo bench bench-peers clean
 
 $(STAMP): pyproject.toml setup.cfg
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,23 @@ bench: install data
 	$(PY) benchmarks/tabular_quality.py
 	$(PY) benchmarks/tabular_speed.py
 	$(PY) benchmarks/image_classification.py
+	$(MAKE) bench-peers
+
+# The heavy peers (PyTorch, Ultralytics) live in their own venv, never in
+# .venv. PyTorch 2.14.1 and torchvision 0.29.1 are the builds pip finds on
+# this machine's disk (a CPU-only machine still needs torch's CUDA wheels).
+PEERS := benchmarks/.venv-peers
+PEERS_STAMP := $(PEERS)/.installed
+
+$(PEERS_STAMP):
+	test -x $(PEERS)/bin/python || $(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install --quiet --upgrade pip
+	$(PEERS)/bin/python -m pip install --quiet torch==2.14.1 torchvision==0.29.1
+	$(PEERS)/bin/python -m pip install --quiet ultralytics==8.4.190 pycocotools
+	touch $(PEERS_STAMP)
+
+bench-peers: install data $(PEERS_STAMP)
+	$(PY) benchmarks/detection.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -8,7 +8,21 @@ from matplotlib.figure import Figure
 from sklearn.metrics import roc_auc_score, roc_curve
 
 
-def _save(fig: Figure, path) -> str:
+def save_figure(fig: Figure, path) -> str:
+    """Write a matplotlib ``Figure`` to a PNG file (folders made as needed).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    path : str or os.PathLike
+        PNG file to write.
+
+    Returns
+    -------
+    str
+        The path written.
+    """
     path = os.fspath(path)
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     FigureCanvasAgg(fig)
@@ -51,7 +65,7 @@ def plot_learning_curves(history, path, title: str = "Learning curves") -> str:
     ax.set_title(title)
     ax.legend()
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_roc_curve(
@@ -88,7 +102,7 @@ def plot_roc_curve(
     ax.set_ylabel("true positive rate")
     ax.set_title(title)
     ax.legend(loc="lower right")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_confusion_matrix(
@@ -146,7 +160,7 @@ def plot_confusion_matrix(
             text = f"{matrix[i, j]:.2f}" if normalize else f"{int(matrix[i, j])}"
             color = "white" if matrix[i, j] > threshold else "black"
             ax.text(j, i, text, ha="center", va="center", color=color, fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_misclassified(
@@ -201,4 +215,4 @@ def plot_misclassified(
         ax.imshow(image.astype("uint8"), cmap="gray" if image.ndim == 2 else None)
         ax.set_title(f"true {y_true[i]}\npred {y_pred[i]}", fontsize=8)
         ax.axis("off")
-    return _save(fig, path)
+    return save_figure(fig, path)

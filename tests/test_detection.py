@@ -13,6 +13,8 @@ import tensorflow as tf
 
 from applied_ml import ObjectDetector
 from applied_ml.datasets._images import DEBIAN_FOLDER
+from applied_ml.vision import plot_detections, plot_pr_curves
+from applied_ml.vision._map import precision_recall
 from applied_ml.vision.boxes import iou_matrix
 from tests.conftest import need
 from tests.test_contract import _boxes
@@ -191,3 +193,30 @@ def test_fits_from_tf_data_with_ragged_targets(boxes_data, fitted):
     assert detector.classes_.tolist() == [0, 1]
     np.testing.assert_allclose(detector.anchors_, fitted.anchors_, atol=1e-4)
     assert len(detector.predict(X[:2])) == 2
+
+
+# -------------------------------------------------------------------- plots
+def test_plots_write_pngs(fitted, boxes_data, tmp_path):
+    X, y = boxes_data
+    results = fitted.predict(X[:6], score_threshold=0.05)
+    one = plot_detections(X[0], results[0], tmp_path / "one.png")
+    grid = plot_detections(
+        X[:6], results, tmp_path / "grid.png", truth=y[:6], class_names=["sq", "bar"]
+    )
+    curves = plot_pr_curves(
+        y, fitted.predict(X, score_threshold=0.001), tmp_path / "pr.png"
+    )
+    for path in (one, grid, curves):
+        assert os.path.getsize(path) > 5_000
+    with pytest.raises(ValueError, match="one entry per image"):
+        plot_detections(X[:2], results, tmp_path / "bad.png")
+
+
+def test_precision_recall_ends_at_the_recall_of_map(fitted, boxes_data):
+    X, y = boxes_data
+    detections = fitted.predict(X, score_threshold=0.001)
+    true = [(t["boxes"], t["labels"]) for t in y]
+    pred = [(d["boxes"], d["scores"], d["labels"]) for d in detections]
+    precision, recall = precision_recall(true, pred, 0)
+    assert np.all(np.diff(recall) >= 0) and 0 < recall[-1] <= 1
+    assert ((precision >= 0) & (precision <= 1)).all()

@@ -56,6 +56,69 @@ def _average_precision(scores, hits, n_true) -> tuple[np.ndarray, np.ndarray]:
     return ap, recall
 
 
+def _as_arrays(true, pred) -> tuple[list, list]:
+    """Every image's arrays once (not once per class)."""
+    true = [
+        (np.asarray(b, "float64").reshape(-1, 4), np.asarray(lab).reshape(-1))
+        for b, lab in true
+    ]
+    pred = [
+        (
+            np.asarray(b, "float64").reshape(-1, 4),
+            np.asarray(s, "float64").reshape(-1),
+            np.asarray(lab).reshape(-1),
+        )
+        for b, s, lab in pred
+    ]
+    return true, pred
+
+
+def _pooled(true, pred, label, thresholds, max_detections):
+    """One class's detections over all images: scores, hits (T, D), true count."""
+    scores, hits, n_true = [], [], 0
+    for (t_boxes, t_labels), (p_boxes, p_scores, p_labels) in zip(
+        true, pred, strict=True
+    ):
+        gt = t_boxes[t_labels == label]
+        mine = np.flatnonzero(p_labels == label)
+        mine = mine[np.argsort(-p_scores[mine], kind="mergesort")][:max_detections]
+        hits.append(_match(p_boxes[mine], gt, thresholds))
+        scores.append(p_scores[mine])
+        n_true += len(gt)
+    return np.concatenate(scores), np.concatenate(hits, axis=1), n_true
+
+
+def precision_recall(
+    true, pred, label, *, iou_threshold: float = 0.5, max_detections: int = 100
+) -> tuple[np.ndarray, np.ndarray]:
+    """Precision and recall of one class after each detection, best score first.
+
+    Matching follows :func:`detection_map` at one IoU threshold.
+
+    Parameters
+    ----------
+    true : list of (boxes, labels)
+        Ground truth per image.
+    pred : list of (boxes, scores, labels)
+        Detections per image.
+    label : object
+        The class.
+    iou_threshold : float, default=0.5
+        Overlap a detection needs to be a hit.
+    max_detections : int, default=100
+        Detections kept per image and class.
+
+    Returns
+    -------
+    precision, recall : ndarray
+        One value per detection of the class, in decreasing score order.
+    """
+    true, pred = _as_arrays(true, pred)
+    scores, hits, n_true = _pooled(true, pred, label, [iou_threshold], max_detections)
+    tp = np.cumsum(hits[0, np.argsort(-scores, kind="mergesort")])
+    return tp / np.arange(1, len(tp) + 1), tp / max(n_true, 1)
+
+
 def detection_map(
     true: list[tuple], pred: list[tuple], *, max_detections: int = 100
 ) -> dict:
@@ -77,34 +140,12 @@ def detection_map(
         recall over thresholds and classes), ``per_class_ap`` and
         ``per_class_recall`` (label to value, at IoU .5:.95).
     """
-    # every image's arrays once, not once per class
-    true = [
-        (np.asarray(b, "float64").reshape(-1, 4), np.asarray(lab).reshape(-1))
-        for b, lab in true
-    ]
-    pred = [
-        (
-            np.asarray(b, "float64").reshape(-1, 4),
-            np.asarray(s, "float64").reshape(-1),
-            np.asarray(lab).reshape(-1),
-        )
-        for b, s, lab in pred
-    ]
+    true, pred = _as_arrays(true, pred)
     classes = np.unique(np.concatenate([lab for _, lab in true] or [[]]))
     per_class_ap, per_class_recall, aps = {}, {}, []
     for label in classes:
-        scores, hits, n_true = [], [], 0
-        for (t_boxes, t_labels), (p_boxes, p_scores, p_labels) in zip(
-            true, pred, strict=True
-        ):
-            gt = t_boxes[t_labels == label]
-            mine = np.flatnonzero(p_labels == label)
-            mine = mine[np.argsort(-p_scores[mine], kind="mergesort")][:max_detections]
-            hits.append(_match(p_boxes[mine], gt, IOU_THRESHOLDS))
-            scores.append(p_scores[mine])
-            n_true += len(gt)
         ap, recall = _average_precision(
-            np.concatenate(scores), np.concatenate(hits, axis=1), n_true
+            *_pooled(true, pred, label, IOU_THRESHOLDS, max_detections)
         )
         aps.append(ap)
         per_class_ap[label.item()] = float(ap.mean())

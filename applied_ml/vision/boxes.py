@@ -11,6 +11,7 @@ import numpy as np
 
 __all__ = [
     "box_area",
+    "check_inside",
     "check_targets",
     "cxcywh_to_xyxy",
     "iou_matrix",

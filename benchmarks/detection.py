@@ -13,8 +13,10 @@ Usage::
         [--tasks fmnist10,super3,coco128] [--backbones small_cnn,efficientnet_lite0]
         [--no-peer]
 
-Results go to ``benchmarks/results/detection-<task>.json`` and to stdout as
-markdown; the grid of test scenes to ``benchmarks/results/detection-grid.png``.
+Results go to ``outputs/detection-<task>.json`` and to stdout as markdown;
+a grid of test scenes with predicted and true boxes to
+``outputs/detection-grid-<task>.png``; the Ultralytics dataset folders, runs
+and logs to ``outputs/detection/``.
 """
 
 import argparse
@@ -41,8 +43,8 @@ from applied_ml.datasets import (
 from applied_ml.vision import per_class_nms, plot_detections
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
-WORK = HERE / "outputs" / "detection"
+RESULTS = HERE.parent / "outputs"
+WORK = RESULTS / "detection"
 PEER_PYTHON = HERE / ".venv-peers" / "bin" / "python"
 COCO128 = Path(os.environ.get("COCO128", "/work/shared/data/coco128"))
 SEED = 0

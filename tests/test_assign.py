@@ -42,3 +42,14 @@ def test_no_boxes_and_graph_mode():
     assert empty.shape == (4, 4, 2, 6) and not empty.any()
     one = assign(tf.constant([[2.0, 3, 10, 11]]), tf.constant([2], tf.int64)).numpy()
     assert one[0, 0, 0, 5] == 2
+
+
+def test_match_iou_adds_every_anchor_of_similar_shape():
+    boxes = np.array([[16.0, 16.0, 32.0, 32.0]])  # 16x16: IoU .25 and .55
+    wide = assign_targets(boxes, [3], ANCHORS, size=64, stride=16, match_iou=0.2)
+    wide = wide.numpy()
+    assert (wide[..., 4] == 1).sum() == 2
+    np.testing.assert_allclose(wide[1, 1, 0, 2:4], np.log([2.0, 2.0]), atol=1e-6)
+    np.testing.assert_array_equal(wide[1, 1, :, 5], [3, 3])
+    best = assign_targets(boxes, [3], ANCHORS, size=64, stride=16).numpy()
+    assert (best[..., 4] == 1).sum() == 1 and best[1, 1, 1, 4] == 1

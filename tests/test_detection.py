@@ -19,7 +19,17 @@ from applied_ml.vision.boxes import iou_matrix
 from tests.conftest import need
 from tests.test_contract import _boxes
 
-TINY = {"image_size": 64, "n_anchors": 2, "epochs": 2, "random_state": 0}
+TINY = {
+    "backbone": "small_cnn",
+    "weights": None,
+    "image_size": 64,
+    "n_anchors": 2,
+    # the two anchors overlap by 0.4 in shape: with match_iou=0.3 every box
+    # would teach both, which 40 steps do not untangle
+    "match_iou": 1.0,
+    "epochs": 2,
+    "random_state": 0,
+}
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +60,13 @@ def scenes():
 
 def test_learns_to_find_objects_far_better_than_untrained(scenes):
     (X, y), (X_test, y_test) = scenes
-    params = {"image_size": 64, "random_state": 0, "early_stopping": False}
+    params = {
+        "backbone": "small_cnn",
+        "weights": None,
+        "image_size": 64,
+        "random_state": 0,
+        "early_stopping": False,
+    }
     untrained = ObjectDetector(**params, max_steps=1).fit(X, y)
     trained = ObjectDetector(**params, epochs=25).fit(X, y)
     baseline = untrained.score(X_test, y_test)
@@ -122,6 +138,7 @@ def test_no_box_at_all_is_refused(boxes_data):
         ({"anchors": [1, 2, 3]}, r"shape \(n_anchors, 2\)"),
         ({"augmentation": ("rotate",)}, "augmentation"),
         ({"weights": "imagenet"}, "must be None for backbone='small_cnn'"),
+        ({"backbone": "yolo"}, "backbone"),
     ],
 )
 def test_bad_parameters(boxes_data, params, message):

@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from applied_ml.vision._nms import per_class_nms
+from applied_ml.vision._nms import batched_nms, per_class_nms
 
 BOXES = np.array(
     [
@@ -46,3 +46,20 @@ def test_in_a_graph_and_with_no_boxes():
         np.zeros((0, 4), "float32"), np.zeros(0, "float32"), np.zeros(0, "int64")
     )
     assert empty[0].shape == (0, 4)
+
+
+def test_a_batch_gives_each_image_its_own_result():
+    boxes = np.stack([BOXES, BOXES[::-1]])
+    scores = np.stack([SCORES, SCORES])
+    labels = np.stack([LABELS, LABELS[::-1]])
+    kept, kept_scores, kept_labels, count = batched_nms(
+        boxes, scores, labels, n_classes=2, **PARAMS
+    )
+    assert kept.shape == (2, 10, 4) and count.numpy().tolist() == [3, 3]
+    for i in range(2):
+        one = per_class_nms(boxes[i], scores[i], labels[i], **PARAMS)
+        n = int(count[i])
+        np.testing.assert_array_equal(kept[i, :n].numpy(), one[0].numpy())
+        np.testing.assert_allclose(kept_scores[i, :n].numpy(), one[1].numpy())
+        np.testing.assert_array_equal(kept_labels[i, :n].numpy(), one[2].numpy())
+        assert not kept[i, n:].numpy().any()  # padding

@@ -37,7 +37,11 @@ def letterbox(images, size: int) -> dict:
     shape = tf.cast(tf.shape(images)[1:3], tf.float32)
     scale = size / tf.reduce_max(shape)
     new = tf.clip_by_value(tf.cast(tf.round(shape * scale), tf.int32), 1, size)
-    resized = tf.image.resize(images, new, antialias=True)
+    resized = tf.cond(
+        tf.reduce_all(new == tf.shape(images)[1:3]),
+        lambda: images,  # already the size: no resampling at all
+        lambda: tf.image.resize(images, new, antialias=True),
+    )
     top = (size - new[0]) // 2
     left = (size - new[1]) // 2
     padded = (
@@ -69,29 +73,30 @@ def letterbox_boxes(boxes, transforms):
     return tf.cast(boxes, tf.float32) * scale + offset
 
 
-def unletterbox_boxes(boxes, transform, image_shape):
-    """Map boxes from letterboxed pixels back to the original image's pixels.
+def unletterbox_boxes(boxes, transforms, sizes):
+    """Map boxes from letterboxed pixels back to each original image's pixels.
 
     Parameters
     ----------
-    boxes : tf.Tensor of shape (N, 4)
-        Boxes in the letterboxed image.
-    transform : tf.Tensor of shape (4,)
-        ``(scale_x, scale_y, left, top)`` from :func:`letterbox`.
-    image_shape : tf.Tensor
-        ``(height, width)`` of the original image.
+    boxes : tf.Tensor of shape (..., N, 4)
+        Boxes in the letterboxed images.
+    transforms : tf.Tensor of shape (..., 4)
+        Per image, ``(scale_x, scale_y, left, top)`` from :func:`letterbox`.
+    sizes : tf.Tensor of shape (..., 2)
+        Per image, the original ``(height, width)``.
 
     Returns
     -------
-    tf.Tensor of shape (N, 4)
-        Boxes in the original pixels, clipped to the image.
+    tf.Tensor of shape (..., N, 4)
+        Boxes in the original pixels, clipped to their images.
     """
-    scale = tf.stack([transform[0], transform[1], transform[0], transform[1]])
-    offset = tf.stack([transform[2], transform[3], transform[2], transform[3]])
+    transforms = tf.cast(transforms, tf.float32)[..., None, :]
+    scale = tf.concat([transforms[..., :2], transforms[..., :2]], axis=-1)
+    offset = tf.concat([transforms[..., 2:], transforms[..., 2:]], axis=-1)
     original = (tf.cast(boxes, tf.float32) - offset) / scale
-    height = tf.cast(image_shape[0], tf.float32)
-    width = tf.cast(image_shape[1], tf.float32)
-    limit = tf.stack([width, height, width, height])
+    height_width = tf.cast(sizes, tf.float32)[..., None, :]
+    width_height = tf.reverse(height_width, axis=[-1])
+    limit = tf.concat([width_height, width_height], axis=-1)
     return tf.clip_by_value(original, 0.0, limit)
 
 

@@ -11,12 +11,12 @@ import tensorflow as tf
 
 
 def decode_grid(raw, anchors, *, stride: int):
-    """Every cell and anchor's box, score and class for one image.
+    """Every cell and anchor's box, score and class, for one image or a batch.
 
     Parameters
     ----------
-    raw : tf.Tensor of shape (S, S, A, 5 + C)
-        The head's output.
+    raw : tf.Tensor of shape ([B,] S, S, A, 5 + C)
+        The head's output for one image, or a batch of them.
     anchors : tf.Tensor of shape (A, 2)
         Anchor widths and heights in pixels.
     stride : int
@@ -24,15 +24,15 @@ def decode_grid(raw, anchors, *, stride: int):
 
     Returns
     -------
-    boxes : tf.Tensor of shape (S * S * A, 4)
+    boxes : tf.Tensor of shape ([B,] S * S * A, 4)
         ``x1 y1 x2 y2`` in the head's input pixels.
-    scores : tf.Tensor of shape (S * S * A,)
+    scores : tf.Tensor of shape ([B,] S * S * A)
         Objectness times the best class probability.
-    labels : tf.Tensor of shape (S * S * A,)
+    labels : tf.Tensor of shape ([B,] S * S * A)
         Class indices (int64).
     """
     raw = tf.cast(raw, tf.float32)
-    cells = tf.shape(raw)[0]
+    cells = tf.shape(raw)[-4]
     index = tf.cast(tf.range(cells), tf.float32)
     rows, cols = tf.meshgrid(index, index, indexing="ij")
     cell_xy = tf.stack([cols, rows], axis=-1)[:, :, None, :]  # (S, S, 1, 2)
@@ -43,8 +43,9 @@ def decode_grid(raw, anchors, *, stride: int):
     classes = tf.nn.softmax(raw[..., 5:], axis=-1)
     scores = objectness * tf.reduce_max(classes, axis=-1)
     labels = tf.argmax(classes, axis=-1)
+    batch = tf.shape(raw)[:-4]  # empty for one image
     return (
-        tf.reshape(boxes, [-1, 4]),
-        tf.reshape(scores, [-1]),
-        tf.reshape(labels, [-1]),
+        tf.reshape(boxes, tf.concat([batch, [-1, 4]], 0)),
+        tf.reshape(scores, tf.concat([batch, [-1]], 0)),
+        tf.reshape(labels, tf.concat([batch, [-1]], 0)),
     )

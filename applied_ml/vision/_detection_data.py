@@ -14,12 +14,16 @@ image's pixels and the class index, rows padded with class -1.
 import os
 
 import numpy as np
+import tensorflow as tf
 
 from applied_ml.vision import _data
 from applied_ml.vision._box_augment import letterbox
 
 # Images letterboxed per call: bounds the float32 copy TensorFlow makes.
 _LETTERBOX_CHUNK = 256
+# One compiled call instead of a dozen eager ops per chunk (traced once per
+# image shape, dtype and output size).
+_letterbox = tf.function(letterbox, reduce_retracing=True)
 
 
 def _as_rgb(image, index: int) -> np.ndarray:
@@ -37,8 +41,12 @@ def _as_rgb(image, index: int) -> np.ndarray:
     return np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image
 
 
-def image_list(X) -> list[np.ndarray]:
-    """In-memory or on-disk images as a list of RGB arrays (checked per image)."""
+def as_images(X) -> np.ndarray | list[np.ndarray]:
+    """Images as one checked RGB array (n, h, w, 3), or a list of RGB arrays.
+
+    An array is checked as a whole; a list (images of any sizes, or files)
+    image by image, errors naming the image.
+    """
     from PIL import Image
 
     X = _data.one_file_as_list(X)
@@ -60,7 +68,8 @@ def image_list(X) -> list[np.ndarray]:
                 f"list of (height, width[, channels]) arrays. Received an array of "
                 f"shape {X.shape}."
             )
-        X = list(X)
+        images = _data.as_image_array(X)
+        return np.repeat(images, 3, axis=-1) if images.shape[-1] == 1 else images
     if not isinstance(X, list | tuple) or not len(X):
         raise ValueError(
             "`X` must be a non-empty array of images, a list of images or of "
@@ -73,8 +82,8 @@ def image_list(X) -> list[np.ndarray]:
     return images
 
 
-def prepare_images(images: list[np.ndarray], size: int) -> dict:
-    """Letterbox a list of RGB images (any sizes) to the prepared-input dict."""
+def prepare_images(images, size: int) -> dict:
+    """Letterbox RGB images (an array, or a list of any sizes) to prepared inputs."""
     n = len(images)
     out = {
         "images": np.empty((n, size, size, 3), np.uint8),
@@ -82,12 +91,19 @@ def prepare_images(images: list[np.ndarray], size: int) -> dict:
         "sizes": np.empty((n, 2), np.float32),
     }
     by_shape: dict = {}
-    for i, image in enumerate(images):
-        by_shape.setdefault(image.shape, []).append(i)
+    if isinstance(images, np.ndarray):
+        by_shape[images.shape[1:]] = np.arange(n)
+    else:
+        for i, image in enumerate(images):
+            by_shape.setdefault(image.shape, []).append(i)
     for rows in by_shape.values():
         for start in range(0, len(rows), _LETTERBOX_CHUNK):
             chunk = rows[start : start + _LETTERBOX_CHUNK]
-            batch = letterbox(np.stack([images[i] for i in chunk]), size)
+            if isinstance(images, np.ndarray):
+                pixels = images[chunk[0] : chunk[-1] + 1]
+            else:
+                pixels = np.stack([images[i] for i in chunk])
+            batch = _letterbox(pixels, size)
             for key, value in batch.items():
                 out[key][chunk] = value.numpy()
     return out

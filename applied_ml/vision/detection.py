@@ -10,7 +10,7 @@ from applied_ml._docs import fill
 from applied_ml._validation import check_bool, check_choice, check_number
 from applied_ml.base import KerasEstimator
 from applied_ml.vision import _detection_data as data
-from applied_ml.vision._anchors import kmeans_anchors
+from applied_ml.vision._anchors import kmeans_anchors, wh_iou
 from applied_ml.vision._assign import TARGET_CHANNELS, assign_targets
 from applied_ml.vision._box_augment import (
     flip_left_right,
@@ -22,11 +22,11 @@ from applied_ml.vision._box_augment import (
 from applied_ml.vision._decode import decode_grid
 from applied_ml.vision._detector_model import STRIDE, build_detector
 from applied_ml.vision._map import detection_map
-from applied_ml.vision._nms import per_class_nms
+from applied_ml.vision._nms import batched_nms
 from applied_ml.vision._yolo_loss import YoloLoss
 from applied_ml.vision.boxes import check_inside, check_targets
 
-DETECTOR_BACKBONES = ("small_cnn", "efficientnet_lite0")
+DETECTOR_BACKBONES = ("efficientnet_lite0", "small_cnn")
 DETECTION_AUGMENTATIONS = ("flip", "scale", "translation", "color")
 # mAP sums over the whole precision-recall curve: keep detections down to
 # this score when scoring, as COCO evaluation does.
@@ -56,12 +56,14 @@ class ObjectDetector(KerasEstimator):
 
     Parameters
     ----------
-    backbone : {{"small_cnn", "efficientnet_lite0"}}, default="small_cnn"
-        The trunk: a small residual network trained from scratch, or the
-        first five stages of EfficientNet-Lite0.
-    weights : {{"imagenet", None}} or path, default=None
-        ``"imagenet"`` (offline) for a pretrained Lite0 trunk; must be None
-        for ``"small_cnn"``.
+    backbone : {{"efficientnet_lite0", "small_cnn"}}, default="efficientnet_lite0"
+        The trunk: the first five stages of EfficientNet-Lite0, or a small
+        residual network trained from scratch. With the same 10 minutes of
+        training on the CPU, the pretrained Lite0 trunk reached mAP@0.5 0.76
+        on our scenes against 0.64 from scratch (BENCHMARKS.md).
+    weights : {{"imagenet", None}} or path, default="imagenet"
+        Lite0 trunk weights: ``"imagenet"`` (read offline), None (random) or
+        a ``.weights.h5`` file; must be None for ``"small_cnn"``.
     image_size : int, default=128
         Side of the square the images are letterboxed to (a multiple of 16).
     anchors : "auto" or array-like of shape (n_anchors, 2), default="auto"
@@ -135,8 +137,8 @@ class ObjectDetector(KerasEstimator):
     def __init__(
         self,
         *,
-        backbone="small_cnn",
-        weights=None,
+        backbone="efficientnet_lite0",
+        weights="imagenet",
         image_size=128,
         anchors="auto",
         n_anchors=5,
@@ -291,7 +293,7 @@ class ObjectDetector(KerasEstimator):
         return super().fit(X, y, sample_weight=sample_weight)
 
     def _prepare_inputs(self, X, *, reset: bool) -> dict:
-        images = data.image_list(X)
+        images = data.as_images(X)
         return self._with_thresholds(data.prepare_images(images, self.image_size))
 
     def _with_thresholds(self, inputs: dict, score=None, iou=None) -> dict:
@@ -354,8 +356,6 @@ class ObjectDetector(KerasEstimator):
                 wh, min(self.n_anchors, len(np.unique(wh, axis=0))), seed=self._fit_seed
             )
         else:
-            from applied_ml.vision._anchors import wh_iou
-
             self.anchor_iou_ = float(wh_iou(wh, anchors).max(axis=1).mean())
         self.anchors_ = np.asarray(anchors, "float32")
         return {
@@ -547,65 +547,27 @@ class ObjectDetector(KerasEstimator):
     def _decode(self, raw) -> dict:
         """Every cell and anchor's box (letterboxed pixels), score and class."""
         anchors = tf.constant(self.meta_["anchors"], tf.float32)
-
-        def one(grid):
-            return decode_grid(grid, anchors, stride=STRIDE)
-
-        boxes, scores, labels = tf.map_fn(
-            one,
-            raw,
-            fn_output_signature=(
-                tf.TensorSpec([None, 4], tf.float32),
-                tf.TensorSpec([None], tf.float32),
-                tf.TensorSpec([None], tf.int64),
-            ),
-        )
+        boxes, scores, labels = decode_grid(raw, anchors, stride=STRIDE)
         return {"boxes": boxes, "scores": scores, "labels": labels}
 
     def _outputs(self, inputs) -> dict:
         """Detections after per-class NMS, in the original images' pixels."""
         model_inputs, _ = self._encode(inputs, None, training=False)
         candidates = self._decode(self.model_(model_inputs, training=False))
-        k = self.max_detections
-
-        def one(args):
-            boxes, scores, labels, transform, size, thresholds = args
-            boxes, scores, labels = per_class_nms(
-                boxes,
-                scores,
-                labels,
-                iou_threshold=thresholds[1],
-                score_threshold=thresholds[0],
-                max_detections=k,
-            )
-            boxes = unletterbox_boxes(boxes, transform, size)
-            n = tf.shape(scores)[0]
-            return (
-                tf.pad(boxes, [[0, k - n], [0, 0]]),
-                tf.pad(scores, [[0, k - n]]),
-                tf.pad(labels, [[0, k - n]]),
-                n,
-            )
-
-        boxes, scores, labels, count = tf.map_fn(
-            one,
-            (
-                candidates["boxes"],
-                candidates["scores"],
-                candidates["labels"],
-                inputs["transforms"],
-                inputs["sizes"],
-                inputs["thresholds"],
-            ),
-            fn_output_signature=(
-                tf.TensorSpec([k, 4], tf.float32),
-                tf.TensorSpec([k], tf.float32),
-                tf.TensorSpec([k], tf.int64),
-                tf.TensorSpec([], tf.int32),
-            ),
+        thresholds = inputs["thresholds"][0]  # one pair for the whole call
+        boxes, scores, labels, count = batched_nms(
+            candidates["boxes"],
+            candidates["scores"],
+            candidates["labels"],
+            n_classes=len(self.classes_),
+            iou_threshold=thresholds[1],
+            score_threshold=thresholds[0],
+            max_detections=self.max_detections,
         )
+        boxes = unletterbox_boxes(boxes, inputs["transforms"], inputs["sizes"])
+        valid = tf.range(self.max_detections)[None, :] < count[:, None]
         return {
-            "boxes": boxes,
+            "boxes": tf.where(valid[..., None], boxes, 0.0),
             "scores": scores,
             "labels": tf.gather(self._class_keys(), labels),
             "num_detections": count,

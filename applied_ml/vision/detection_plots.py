@@ -91,7 +91,7 @@ def plot_detections(
         truths = check_targets(truth, [np.shape(image)[:2] for image in images])
     columns = min(columns, len(images))
     rows = -(-len(images) // columns)
-    fig = Figure(figsize=(2.6 * columns, 2.6 * rows))
+    fig = Figure(figsize=(2.6 * columns, 2.6 * rows), layout="constrained")
     for i, (image, result, target) in enumerate(
         zip(images, results, truths, strict=True)
     ):

@@ -149,7 +149,8 @@ def main(argv=None) -> None:
         zip(served["boxes"], served["labels"], strict=True)
     ):
         print(f"scene {i}: served {len(boxes)} boxes, labels {labels}")
-        same = np.allclose(boxes, local[i]["boxes"], atol=1e-3) and labels == (
+        served_boxes = np.reshape(boxes, (-1, 4))
+        same = np.allclose(served_boxes, local[i]["boxes"], atol=1e-3) and labels == (
             local[i]["labels"].tolist()
         )
         print(f"  same as detector.predict in this process: {same}")

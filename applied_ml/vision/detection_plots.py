@@ -147,6 +147,6 @@ def plot_pr_curves(
     ax.set_xlabel("recall")
     ax.set_ylabel("precision")
     ax.set_title(f"Precision-recall per class (IoU {iou_threshold:g})")
-    ax.legend(fontsize=7, ncol=2, loc="lower left")
+    ax.legend(fontsize=7, ncol=2, loc="best")
     ax.grid(alpha=0.3)
     return save_figure(fig, path)

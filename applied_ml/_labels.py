@@ -14,7 +14,53 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import column_or_1d
 
 
-class LabelsMixin:
+class ClassKeysMixin:
+    """``classes_`` to and from class indices, in NumPy and in TensorFlow.
+
+    For any estimator with a sorted ``classes_`` array: classifiers, and
+    tasks whose targets carry class labels (detection boxes).
+    """
+
+    def _class_index(self, labels: np.ndarray) -> np.ndarray:
+        """Indices into ``classes_`` of known 1-D ``labels``, in NumPy."""
+        return np.searchsorted(self.classes_, labels)
+
+    def _class_keys(self):
+        """``classes_`` as a TensorFlow constant (text as strings)."""
+        classes = self.classes_
+        if classes.dtype.kind in "OUS":
+            return tf.constant([str(c) for c in classes])
+        return tf.constant(classes)
+
+    def _labels_tf(self, index):
+        """Class labels (text as strings) at indices ``index``, in TensorFlow."""
+        return tf.gather(self._class_keys(), index)
+
+    def _labels_from_tf(self, labels: np.ndarray) -> np.ndarray:
+        """Labels computed by :meth:`_labels_tf` as values of ``classes_``."""
+        if self.classes_.dtype.kind in "OUS":
+            text = [v.decode() for v in labels.ravel()]
+            return np.array(text, dtype=self.classes_.dtype).reshape(labels.shape)
+        return labels.astype(self.classes_.dtype, copy=False)
+
+    def _label_index_tf(self, targets):
+        """Indices into ``classes_`` of a batch of labels, inside tf.data."""
+        keys = self._class_keys()
+        if keys.dtype != tf.string:
+            targets = tf.cast(targets, keys.dtype)
+        matches = tf.equal(tf.reshape(targets, [-1, 1]), tf.reshape(keys, [1, -1]))
+        known = tf.debugging.Assert(
+            tf.reduce_all(tf.reduce_any(matches, axis=1)),
+            [
+                "`X` (a tf.data.Dataset) yields labels not seen when fitting began:",
+                targets,
+            ],
+        )
+        with tf.control_dependencies([known]):
+            return tf.argmax(tf.cast(matches, tf.int32), axis=1)
+
+
+class LabelsMixin(ClassKeysMixin):
     """Mixin for classifiers over ``KerasEstimator`` (single-label targets)."""
 
     def _is_multilabel(self) -> bool:
@@ -57,47 +103,9 @@ class LabelsMixin:
             )
         return y
 
-    def _class_index(self, labels: np.ndarray) -> np.ndarray:
-        """Indices into ``classes_`` of known 1-D ``labels``, in NumPy."""
-        return np.searchsorted(self.classes_, labels)
-
     def _class_counts(self, labels: np.ndarray) -> np.ndarray:
         """How many of ``labels`` fall in each class of ``classes_``."""
         return np.bincount(self._class_index(labels), minlength=len(self.classes_))
-
-    def _class_keys(self):
-        """``classes_`` as a TensorFlow constant (text as strings)."""
-        classes = self.classes_
-        if classes.dtype.kind in "OUS":
-            return tf.constant([str(c) for c in classes])
-        return tf.constant(classes)
-
-    def _labels_tf(self, index):
-        """Class labels (text as strings) at indices ``index``, in TensorFlow."""
-        return tf.gather(self._class_keys(), index)
-
-    def _labels_from_tf(self, labels: np.ndarray) -> np.ndarray:
-        """Labels computed by :meth:`_labels_tf` as values of ``classes_``."""
-        if self.classes_.dtype.kind in "OUS":
-            text = [v.decode() for v in labels.ravel()]
-            return np.array(text, dtype=self.classes_.dtype).reshape(labels.shape)
-        return labels.astype(self.classes_.dtype, copy=False)
-
-    def _label_index_tf(self, targets):
-        """Indices into ``classes_`` of a batch of labels, inside tf.data."""
-        keys = self._class_keys()
-        if keys.dtype != tf.string:
-            targets = tf.cast(targets, keys.dtype)
-        matches = tf.equal(tf.reshape(targets, [-1, 1]), tf.reshape(keys, [1, -1]))
-        known = tf.debugging.Assert(
-            tf.reduce_all(tf.reduce_any(matches, axis=1)),
-            [
-                "`X` (a tf.data.Dataset) yields labels not seen when fitting began:",
-                targets,
-            ],
-        )
-        with tf.control_dependencies([known]):
-            return tf.argmax(tf.cast(matches, tf.int32), axis=1)
 
     def _class_weight_vector(self, counts) -> np.ndarray | None:
         """Weight of each class index, from ``class_weight`` (None: unweighted)."""

@@ -7,6 +7,7 @@ import tensorflow as tf
 from sklearn.utils.validation import check_is_fitted
 
 from applied_ml._docs import fill
+from applied_ml._labels import ClassKeysMixin
 from applied_ml._validation import check_bool, check_choice, check_number
 from applied_ml.base import KerasEstimator
 from applied_ml.vision import _detection_data as data
@@ -36,7 +37,7 @@ _ZOOM = 0.25
 _SHIFT = 0.1
 
 
-class ObjectDetector(KerasEstimator):
+class ObjectDetector(ClassKeysMixin, KerasEstimator):
     __doc__ = fill(
         """Object detector: one grid of cells with anchor boxes (YOLO-style).
 
@@ -342,9 +343,6 @@ class ObjectDetector(KerasEstimator):
         ):
             check_inside(rows[rows[:, 4] >= 0, :4], size, index)
 
-    def _class_index(self, labels) -> np.ndarray:
-        return np.searchsorted(self.classes_, labels).astype("float32")
-
     def _learn_meta(self, inputs: dict, targets: np.ndarray) -> dict:
         anchors = self._given_anchors()
         boxes = targets[..., :4][targets[..., 4] >= 0]
@@ -506,7 +504,7 @@ class ObjectDetector(KerasEstimator):
             return tf.cast(targets, tf.float32)
         boxes, labels = targets["boxes"], targets["labels"]
         if isinstance(labels, tf.RaggedTensor):
-            index = tf.cast(self._label_index(labels.flat_values), tf.float32)
+            index = tf.cast(self._label_index_tf(labels.flat_values), tf.float32)
             labels = labels.with_flat_values(index).to_tensor(default_value=-1.0)
             boxes = boxes.to_tensor()
         else:
@@ -517,31 +515,12 @@ class ObjectDetector(KerasEstimator):
             known = tf.boolean_mask(labels, valid)
             index = tf.scatter_nd(
                 tf.where(valid),
-                self._label_index(known),
+                self._label_index_tf(known),
                 tf.shape(labels, out_type=tf.int64),
             )
             labels = tf.where(valid, tf.cast(index, tf.float32), -1.0)
         boxes = tf.cast(boxes, tf.float32)
         return tf.concat([boxes, labels[..., None]], axis=-1)
-
-    def _label_index(self, labels):
-        """Indices into ``classes_`` of 1-D labels, in TensorFlow."""
-        keys = self._class_keys()
-        if keys.dtype != tf.string:
-            labels = tf.cast(labels, keys.dtype)
-        matches = tf.equal(labels[:, None], keys[None, :])
-        known = tf.debugging.Assert(
-            tf.reduce_all(tf.reduce_any(matches, axis=1)),
-            ["`X` (a tf.data.Dataset) yields labels not seen in fit:", labels],
-        )
-        with tf.control_dependencies([known]):
-            return tf.argmax(tf.cast(matches, tf.int32), axis=1)
-
-    def _class_keys(self):
-        classes = self.classes_
-        if classes.dtype.kind in "OUS":
-            return tf.constant([str(c) for c in classes])
-        return tf.constant(classes)
 
     # --------------------------------------------------------------- decoding
     def _decode(self, raw) -> dict:
@@ -569,7 +548,7 @@ class ObjectDetector(KerasEstimator):
         return {
             "boxes": tf.where(valid[..., None], boxes, 0.0),
             "scores": scores,
-            "labels": tf.gather(self._class_keys(), labels),
+            "labels": self._labels_tf(labels),
             "num_detections": count,
         }
 
@@ -586,13 +565,7 @@ class ObjectDetector(KerasEstimator):
         sizes = inputs["sizes"]
         inputs = self._with_thresholds(inputs, score_threshold, iou_threshold)
         out = self._predict_prepared(inputs)
-        labels = out["labels"]
-        if self.classes_.dtype.kind in "OUS":
-            labels = np.array(
-                [v.decode() for v in labels.ravel()], dtype=self.classes_.dtype
-            ).reshape(labels.shape)
-        else:
-            labels = labels.astype(self.classes_.dtype, copy=False)
+        labels = self._labels_from_tf(out["labels"])
         detections = [
             {
                 "boxes": out["boxes"][i, :n],

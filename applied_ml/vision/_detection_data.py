@@ -118,3 +118,30 @@ def pad_targets(targets: list[tuple], class_index) -> np.ndarray:
         padded[i, : len(boxes), :4] = boxes
         padded[i, : len(boxes), 4] = class_index(labels)
     return padded
+
+
+def target_dicts(batch: dict) -> list[dict]:
+    """A tf.data batch of targets (ragged, or padded with label -1) per image."""
+    boxes, labels = batch["boxes"], batch["labels"]
+    if isinstance(labels, tf.RaggedTensor):
+        box_rows = [np.asarray(b, "float32").reshape(-1, 4) for b in boxes.to_list()]
+        label_rows = [np.asarray(row) for row in labels.to_list()]
+    else:
+        box_rows, label_rows = [], []
+        for image_boxes, image_labels in zip(
+            boxes.numpy(), labels.numpy(), strict=True
+        ):
+            keep = (
+                image_labels != -1
+                if image_labels.dtype.kind in "iu"
+                else np.ones(len(image_labels), bool)
+            )
+            box_rows.append(image_boxes[keep])
+            label_rows.append(image_labels[keep])
+    return [
+        {
+            "boxes": b,
+            "labels": np.array([v.decode() if isinstance(v, bytes) else v for v in ls]),
+        }
+        for b, ls in zip(box_rows, label_rows, strict=True)
+    ]

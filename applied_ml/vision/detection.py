@@ -12,15 +12,12 @@ from applied_ml._validation import check_bool, check_choice, check_number
 from applied_ml.base import KerasEstimator
 from applied_ml.vision import _detection_data as data
 from applied_ml.vision._anchors import kmeans_anchors, wh_iou
-from applied_ml.vision._assign import TARGET_CHANNELS, assign_targets
 from applied_ml.vision._box_augment import (
-    flip_left_right,
     letterbox,
-    letterbox_boxes,
-    scale_translate,
     unletterbox_boxes,
 )
 from applied_ml.vision._decode import decode_grid
+from applied_ml.vision._detection_encode import DetectionEncodingMixin
 from applied_ml.vision._detector_model import STRIDE, build_detector
 from applied_ml.vision._map import detection_map
 from applied_ml.vision._nms import batched_nms
@@ -32,12 +29,9 @@ DETECTION_AUGMENTATIONS = ("flip", "scale", "translation", "color")
 # mAP sums over the whole precision-recall curve: keep detections down to
 # this score when scoring, as COCO evaluation does.
 EVALUATION_SCORE_THRESHOLD = 0.001
-# Random scale-and-crop range and translation (share of the side) in training.
-_ZOOM = 0.25
-_SHIFT = 0.1
 
 
-class ObjectDetector(ClassKeysMixin, KerasEstimator):
+class ObjectDetector(DetectionEncodingMixin, ClassKeysMixin, KerasEstimator):
     __doc__ = fill(
         """Object detector: one grid of cells with anchor boxes (YOLO-style).
 
@@ -413,114 +407,10 @@ class ObjectDetector(ClassKeysMixin, KerasEstimator):
         for images, batch in dataset:
             transforms.append(self._dataset_inputs(images)["transforms"].numpy())
             sizes += [tuple(images.shape[1:3])] * int(images.shape[0])
-            targets += _target_dicts(batch)
+            targets += data.target_dicts(batch)
         prepared = self._prepare_targets(targets, reset=True)
         self._match_targets({"sizes": np.array(sizes)}, prepared)
         return self._learn_meta({"transforms": np.concatenate(transforms)}, prepared)
-
-    # --------------------------------------------------------------- encoding
-    def _encoded(self, dataset, *, training: bool, parallel: bool = True):
-        if training and self.augmentation:
-            # One generator per training pipeline, drawn from one batch at a
-            # time: parallel calls would take its draws in thread order.
-            self._augment_rng = tf.random.Generator.from_seed(self._fit_seed)
-            return super()._encoded(dataset, training=True, parallel=False)
-        return super()._encoded(dataset, training=training, parallel=parallel)
-
-    def _encode(self, inputs, targets, *, training: bool):
-        images = tf.cast(inputs["images"], tf.float32)
-        if targets is None:
-            return images, None
-        targets = self._target_tensor(targets)
-        boxes = letterbox_boxes(targets[..., :4], inputs["transforms"])
-        labels = targets[..., 4]
-        augment = bool(training and self.augmentation)
-        seeds = (
-            tf.transpose(self._augment_rng.make_seeds(tf.shape(images)[0]))
-            if augment
-            else tf.zeros([tf.shape(images)[0], 2], tf.int64)
-        )
-
-        def one(args):
-            image, image_boxes, image_labels, seed = args
-            keep = image_labels >= 0
-            image_boxes = tf.boolean_mask(image_boxes, keep)
-            image_labels = tf.boolean_mask(image_labels, keep)
-            if augment:
-                image, image_boxes, image_labels = self._augment(
-                    image, image_boxes, image_labels, seed
-                )
-            grid = assign_targets(
-                image_boxes,
-                image_labels,
-                self.meta_["anchors"],
-                size=self.image_size,
-                stride=STRIDE,
-                ignore_iou=self.ignore_iou,
-                match_iou=self.match_iou,
-            )
-            return image, grid
-
-        cells = self.image_size // STRIDE
-        grid_spec = tf.TensorSpec(
-            [cells, cells, len(self.meta_["anchors"]), TARGET_CHANNELS], tf.float32
-        )
-        return tf.map_fn(
-            one,
-            (images, boxes, labels, seeds),
-            fn_output_signature=(
-                tf.TensorSpec(images.shape[1:], tf.float32),
-                grid_spec,
-            ),
-        )
-
-    def _augment(self, image, boxes, labels, seed):
-        """Random box-aware transforms of one letterboxed image."""
-        draws = tf.random.stateless_uniform([4], seed, 0.0, 1.0)
-        aug = set(self.augmentation)
-        if "flip" in aug:
-            image, boxes = tf.cond(
-                draws[0] < 0.5,
-                lambda: flip_left_right(image, boxes),
-                lambda: (image, boxes),
-            )
-        zoom = 1.0 + _ZOOM * (2 * draws[1] - 1) if "scale" in aug else 1.0
-        shift = (
-            _SHIFT * self.image_size * (2 * draws[2:4] - 1)
-            if "translation" in aug
-            else tf.zeros([2])
-        )
-        if "scale" in aug or "translation" in aug:
-            image, boxes, labels = scale_translate(
-                image, boxes, labels, zoom=zoom, shift=shift
-            )
-        if "color" in aug:
-            image = _jitter_color(image, seed)
-        return image, boxes, labels
-
-    def _target_tensor(self, targets):
-        """Prepared (B, M, 5) targets, or a tf.data batch's dict made so."""
-        if not isinstance(targets, dict):
-            return tf.cast(targets, tf.float32)
-        boxes, labels = targets["boxes"], targets["labels"]
-        if isinstance(labels, tf.RaggedTensor):
-            index = tf.cast(self._label_index_tf(labels.flat_values), tf.float32)
-            labels = labels.with_flat_values(index).to_tensor(default_value=-1.0)
-            boxes = boxes.to_tensor()
-        else:
-            if labels.dtype.is_integer:
-                valid = tf.not_equal(labels, -1)
-            else:
-                valid = tf.ones_like(labels, tf.bool)
-            known = tf.boolean_mask(labels, valid)
-            index = tf.scatter_nd(
-                tf.where(valid),
-                self._label_index_tf(known),
-                tf.shape(labels, out_type=tf.int64),
-            )
-            labels = tf.where(valid, tf.cast(index, tf.float32), -1.0)
-        boxes = tf.cast(boxes, tf.float32)
-        return tf.concat([boxes, labels[..., None]], axis=-1)
 
     # --------------------------------------------------------------- decoding
     def _decode(self, raw) -> dict:
@@ -662,40 +552,3 @@ class ObjectDetector(ClassKeysMixin, KerasEstimator):
         tags.input_tags.three_d_array = True
         tags.non_deterministic = self.random_state is None
         return tags
-
-
-def _jitter_color(image, seed):
-    """Random brightness, contrast and saturation of a 0-255 image."""
-    seeds = tf.random.experimental.stateless_split(seed, 3)
-    image = image / 255.0
-    image = tf.image.stateless_random_brightness(image, 0.15, seeds[0])
-    image = tf.image.stateless_random_contrast(image, 0.75, 1.25, seeds[1])
-    image = tf.image.stateless_random_saturation(image, 0.6, 1.4, seeds[2])
-    return tf.clip_by_value(image, 0.0, 1.0) * 255.0
-
-
-def _target_dicts(batch: dict) -> list[dict]:
-    """A tf.data batch of targets (ragged, or padded with label -1) per image."""
-    boxes, labels = batch["boxes"], batch["labels"]
-    if isinstance(labels, tf.RaggedTensor):
-        box_rows = [np.asarray(b, "float32").reshape(-1, 4) for b in boxes.to_list()]
-        label_rows = [np.asarray(row) for row in labels.to_list()]
-    else:
-        box_rows, label_rows = [], []
-        for image_boxes, image_labels in zip(
-            boxes.numpy(), labels.numpy(), strict=True
-        ):
-            keep = (
-                image_labels != -1
-                if image_labels.dtype.kind in "iu"
-                else np.ones(len(image_labels), bool)
-            )
-            box_rows.append(image_boxes[keep])
-            label_rows.append(image_labels[keep])
-    return [
-        {
-            "boxes": b,
-            "labels": np.array([v.decode() if isinstance(v, bytes) else v for v in ls]),
-        }
-        for b, ls in zip(box_rows, label_rows, strict=True)
-    ]

@@ -10,6 +10,36 @@ import tensorflow as tf
 PAD_VALUE = 114.0  # grey padding, the YOLO convention: neither black nor white
 
 
+def letterbox_geometry(image_shape, size: int):
+    """Where letterboxing puts an image of ``image_shape`` in the square.
+
+    Parameters
+    ----------
+    image_shape : tf.Tensor of shape (2,)
+        The image's ``(height, width)``.
+    size : int
+        Side of the square output.
+
+    Returns
+    -------
+    new : tf.Tensor of shape (2,)
+        The resized ``(height, width)``, int32.
+    transform : tf.Tensor of shape (4,)
+        ``(scale_x, scale_y, left, top)`` as :func:`letterbox` returns it.
+    """
+    shape = tf.cast(image_shape, tf.float32)
+    scale = size / tf.reduce_max(shape)
+    new = tf.clip_by_value(tf.cast(tf.round(shape * scale), tf.int32), 1, size)
+    top = (size - new[0]) // 2
+    left = (size - new[1]) // 2
+    # the actual scale per axis after rounding, so boxes land on the pixels
+    scale_yx = tf.cast(new, tf.float32) / shape
+    transform = tf.stack(
+        [scale_yx[1], scale_yx[0], tf.cast(left, tf.float32), tf.cast(top, tf.float32)]
+    )
+    return new, transform
+
+
 def letterbox(images, size: int) -> dict:
     """Resize a batch of images to fit ``size`` x ``size``, keeping the aspect.
 
@@ -35,23 +65,17 @@ def letterbox(images, size: int) -> dict:
     """
     images = tf.cast(images, tf.float32)
     shape = tf.cast(tf.shape(images)[1:3], tf.float32)
-    scale = size / tf.reduce_max(shape)
-    new = tf.clip_by_value(tf.cast(tf.round(shape * scale), tf.int32), 1, size)
+    new, transform = letterbox_geometry(tf.shape(images)[1:3], size)
     resized = tf.cond(
         tf.reduce_all(new == tf.shape(images)[1:3]),
         lambda: images,  # already the size: no resampling at all
         lambda: tf.image.resize(images, new, antialias=True),
     )
-    top = (size - new[0]) // 2
-    left = (size - new[1]) // 2
+    left = tf.cast(transform[2], tf.int32)
+    top = tf.cast(transform[3], tf.int32)
     padded = (
         tf.image.pad_to_bounding_box(resized - PAD_VALUE, top, left, size, size)
         + PAD_VALUE
-    )
-    # the actual scale per axis after rounding, so boxes land on the pixels
-    scale_yx = tf.cast(new, tf.float32) / shape
-    transform = tf.stack(
-        [scale_yx[1], scale_yx[0], tf.cast(left, tf.float32), tf.cast(top, tf.float32)]
     )
     n = tf.shape(images)[0]
     return {

@@ -14,6 +14,7 @@ from applied_ml.vision import _detection_data as data
 from applied_ml.vision._anchors import kmeans_anchors, wh_iou
 from applied_ml.vision._box_augment import (
     letterbox,
+    letterbox_geometry,
     unletterbox_boxes,
 )
 from applied_ml.vision._decode import decode_grid
@@ -405,12 +406,15 @@ class ObjectDetector(DetectionEncodingMixin, ClassKeysMixin, KerasEstimator):
             )
         targets, sizes, transforms = [], [], []
         for images, batch in dataset:
-            transforms.append(self._dataset_inputs(images)["transforms"].numpy())
-            sizes += [tuple(images.shape[1:3])] * int(images.shape[0])
+            # only where the images would go: the pixels are not needed here
+            _, transform = letterbox_geometry(tf.shape(images)[1:3], self.image_size)
+            n = int(images.shape[0])
+            transforms += [transform.numpy()] * n
+            sizes += [tuple(images.shape[1:3])] * n
             targets += data.target_dicts(batch)
         prepared = self._prepare_targets(targets, reset=True)
         self._match_targets({"sizes": np.array(sizes)}, prepared)
-        return self._learn_meta({"transforms": np.concatenate(transforms)}, prepared)
+        return self._learn_meta({"transforms": np.array(transforms)}, prepared)
 
     # --------------------------------------------------------------- decoding
     def _decode(self, raw) -> dict:

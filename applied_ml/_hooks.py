@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from applied_ml._fold import fold_batch_norm
 from applied_ml.data import FitData, read_batches, shuffled_batches
 
 # Hooks without a usable default: a concrete task class that lacks one is
@@ -139,6 +140,8 @@ class TaskHooks:
 
     def _post_restore(self) -> None:
         """Rebuild derived state after fit, unpickling and ``load``."""
+        # predict and export run the model with its normalizations folded in
+        self._inference_model = fold_batch_norm(self.model_)
         self._predict_fn = tf.function(
             _Inference(self),
             input_signature=[self._input_signature()],

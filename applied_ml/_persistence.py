@@ -181,6 +181,7 @@ class PersistenceMixin:
         # object.__getstate__ hands back the live __dict__: copy before editing.
         state = dict(super().__getstate__())
         state.pop("_predict_fn", None)
+        state.pop("_inference_model", None)
         if "model_" in state:
             state["model_"] = model_to_bytes(state["model_"])
         if not isinstance(self.strategy, str):

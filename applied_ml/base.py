@@ -192,6 +192,7 @@ class KerasEstimator(TaskHooks, FitDataMixin, PersistenceMixin, BaseEstimator):
         # Until this fit succeeds the estimator is not fitted: a failed fit must
         # not leave a model that disagrees with freshly learned attributes.
         self.__dict__.pop("_predict_fn", None)
+        self.__dict__.pop("_inference_model", None)
         warm = bool(self.warm_start) and hasattr(self, "model_")
         strategy = resolve_strategy(self.strategy)
         self._fit_seed = seed_from(self.random_state)
@@ -296,7 +297,7 @@ class KerasEstimator(TaskHooks, FitDataMixin, PersistenceMixin, BaseEstimator):
     def _outputs(self, inputs) -> dict:
         """Named outputs of a batch of prepared inputs (in TensorFlow)."""
         model_inputs, _ = self._encode(inputs, None, training=False)
-        return self._decode(self.model_(model_inputs, training=False))
+        return self._decode(self._inference_model(model_inputs, training=False))
 
     def _predict_outputs(self, X) -> dict:
         """Named outputs for in-memory ``X``, through the compiled function."""

@@ -68,7 +68,7 @@ def export_saved_model(estimator, path=None, version=None) -> str:
             "to write the next one."
         )
     archive = keras.export.ExportArchive()
-    archive.track(estimator.model_)
+    archive.track(estimator._inference_model)
     for name, (fn, signature) in estimator._endpoints().items():
         archive.add_endpoint(name=name, fn=fn, input_signature=[signature])
     archive.write_out(target, verbose=False)

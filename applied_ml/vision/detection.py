@@ -426,7 +426,8 @@ class ObjectDetector(DetectionEncodingMixin, ClassKeysMixin, KerasEstimator):
     def _outputs(self, inputs) -> dict:
         """Detections after per-class NMS, in the original images' pixels."""
         model_inputs, _ = self._encode(inputs, None, training=False)
-        candidates = self._decode(self.model_(model_inputs, training=False))
+        raw = self._inference_model(model_inputs, training=False)
+        candidates = self._decode(raw)
         thresholds = inputs["thresholds"][0]  # one pair for the whole call
         boxes, scores, labels, count = batched_nms(
             candidates["boxes"],

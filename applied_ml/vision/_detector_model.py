@@ -9,8 +9,8 @@ so each cell sees both fine detail and a wider context.
 import keras
 import numpy as np
 
+from applied_ml.vision._blocks import conv_bn, lite0_taps
 from applied_ml.vision._models import InferenceMode
-from applied_ml.vision.backbones import load_backbone
 
 STRIDE = 8
 # Lite0 blocks that end the stride-8 (40 channels) and stride-16 (112
@@ -22,19 +22,9 @@ _LITE0_TAPS = ("block4_add", "block10_add")
 _OBJECT_PRIOR = 0.01
 
 
-def _conv(x, filters: int, kernel: int, stride: int, name: str):
-    x = keras.layers.Conv2D(
-        filters, kernel, strides=stride, padding="same", use_bias=False, name=name
-    )(x)
-    # momentum 0.9: the moving statistics settle within a few dozen steps, so
-    # short fits predict with statistics that match their weights
-    x = keras.layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
-    return keras.layers.Activation("silu", name=f"{name}_silu")(x)
-
-
 def _residual(x, filters: int, name: str):
-    y = _conv(x, filters // 2, 1, 1, f"{name}_reduce")
-    y = _conv(y, filters, 3, 1, f"{name}_conv")
+    y = conv_bn(x, filters // 2, 1, 1, f"{name}_reduce")
+    y = conv_bn(y, filters, 3, 1, f"{name}_conv")
     return keras.layers.Add(name=f"{name}_add")([x, y])
 
 
@@ -42,28 +32,17 @@ def _small_trunk(size: int) -> keras.Model:
     """A small residual trunk from scratch: stride-8 and stride-16 maps."""
     inputs = keras.Input((size, size, 3), name="trunk_input")
     x = keras.layers.Rescaling(1 / 255, name="scale")(inputs)
-    x = _conv(x, 16, 3, 2, "stem")
-    x = _conv(x, 32, 3, 2, "down1")
+    x = conv_bn(x, 16, 3, 2, "stem")
+    x = conv_bn(x, 32, 3, 2, "down1")
     x = _residual(x, 32, "stage1")
-    x = _conv(x, 64, 3, 2, "down2")
+    x = conv_bn(x, 64, 3, 2, "down2")
     for i in range(2):
         x = _residual(x, 64, f"stage2_{i}")
     fine = x
-    x = _conv(x, 128, 3, 2, "down3")
+    x = conv_bn(x, 128, 3, 2, "down3")
     for i in range(2):
         x = _residual(x, 128, f"stage3_{i}")
     return keras.Model(inputs, [fine, x], name="backbone")
-
-
-def _lite0_trunk(size: int, weights) -> keras.Model:
-    """EfficientNet-Lite0's first five stages: stride-8 and stride-16 maps."""
-    network = load_backbone("efficientnet_lite0", weights, input_shape=(size, size, 3))
-    scale = network.get_layer("preprocessor").get_layer("scale")
-    trunk = network.get_layer("backbone")
-    taps = [trunk.get_layer(name).output for name in _LITE0_TAPS]
-    features = keras.Model(trunk.input, taps, name="lite0_features")
-    inputs = keras.Input((size, size, 3), name="trunk_input")
-    return keras.Model(inputs, features(scale(inputs)), name="backbone")
 
 
 def build_detector(
@@ -100,7 +79,7 @@ def build_detector(
     n_anchors = len(meta["anchors"])
     channels = 5 + int(meta["n_classes"])
     if backbone == "efficientnet_lite0":
-        trunk = _lite0_trunk(size, weights)
+        trunk = lite0_taps(size, weights, _LITE0_TAPS)
     else:
         trunk = _small_trunk(size)
     inputs = keras.Input((size, size, 3), name="images")
@@ -110,11 +89,11 @@ def build_detector(
         fine, coarse = InferenceMode(trunk, name="pretrained")(inputs)
     else:
         fine, coarse = trunk(inputs)
-    coarse = _conv(coarse, 64, 1, 1, "neck_reduce")
+    coarse = conv_bn(coarse, 64, 1, 1, "neck_reduce")
     up = keras.layers.UpSampling2D(2, interpolation="nearest", name="neck_up")(coarse)
     x = keras.layers.Concatenate(name="neck_concat")([fine, up])
-    x = _conv(x, 64, 3, 1, "neck_conv0")
-    x = _conv(x, 64, 3, 1, "neck_conv1")
+    x = conv_bn(x, 64, 3, 1, "neck_conv0")
+    x = conv_bn(x, 64, 3, 1, "neck_conv1")
     head = keras.layers.Conv2D(n_anchors * channels, 1, name="head")
     x = head(x)
     cells = size // STRIDE

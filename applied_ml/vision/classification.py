@@ -14,15 +14,11 @@ from applied_ml._labels import LabelsMixin
 from applied_ml._random import seed_from
 from applied_ml._validation import check_bool, check_choice, check_number
 from applied_ml.base import KerasEstimator
-from applied_ml.data import read_batches, shuffled_batches
+from applied_ml.data import read_batches
 from applied_ml.vision import _data
 from applied_ml.vision._augment import AUGMENTATIONS, make_augmenter
-from applied_ml.vision._models import (
-    build_image_classifier,
-    features_of,
-    trunk,
-    unfreeze_top,
-)
+from applied_ml.vision._head_features import HeadOnFeaturesMixin
+from applied_ml.vision._models import build_image_classifier, trunk, unfreeze_top
 from applied_ml.vision.backbones import BACKBONES, DEFAULT_SIZES
 
 # Images per call of the network outside training (predicting, computing the
@@ -31,7 +27,9 @@ from applied_ml.vision.backbones import BACKBONES, DEFAULT_SIZES
 _IMAGES_PER_CALL = 256
 
 
-class ImageClassifier(ClassifierMixin, LabelsMixin, KerasEstimator):
+class ImageClassifier(
+    ClassifierMixin, LabelsMixin, HeadOnFeaturesMixin, KerasEstimator
+):
     __doc__ = fill(
         """Image classifier by transfer learning: pretrained backbone, new head.
 
@@ -392,48 +390,6 @@ class ImageClassifier(ClassifierMixin, LabelsMixin, KerasEstimator):
             return self._train_head_on_features(data, phase)
         return super()._fit_phase(phase, data)
 
-    def _train_head_on_features(self, data, phase: str) -> dict:
-        """Phase one on backbone features computed once (the backbone is frozen)."""
-        # A callable object with a fixed signature traces once per fit (a
-        # lambda per fit would count as retracing across fits)
-        extract = tf.function(
-            _Features(features_of(self.model_)),
-            input_signature=[self._input_signature()],
-            autograph=False,
-        )
-        # one pass over the examples in order, then the batching of the
-        # uncached path: both see the same batches
-        train_parts = _featurize(data.train_in_order, extract)
-        train = self._batch(
-            tf.data.Dataset.from_tensor_slices(train_parts), training=True
-        )
-        validation = None
-        if data.validation is not None:
-            validation = shuffled_batches(
-                tf.data.Dataset.from_tensor_slices(
-                    _featurize(data.validation, extract)
-                ),
-                self.batch_size,
-                shuffle=False,
-            )
-        head = self.model_.get_layer("head")
-        inputs = keras.Input(train_parts[0].shape[1:], name="features")
-        head_model = keras.Model(inputs, head(inputs), name="head_on_features")
-        with self.model_.distribute_strategy.scope():
-            self._compile(self.learning_rate, model=head_model)
-        history = self._run_fit(
-            head_model,
-            train,
-            validation,
-            self.epochs,
-            data.steps_per_epoch,
-            phase=phase,
-        )
-        # The whole model takes over the head's optimizer and its state, so
-        # that saving, pickling and warm starts see the state training left.
-        self._compile(self.learning_rate, optimizer=head_model.optimizer)
-        return history
-
     def _after_fit(self, data) -> None:
         # the training augmenter belongs to this fit's pipelines, not to the
         # fitted estimator (pickles would carry it)
@@ -554,23 +510,3 @@ class ImageClassifier(ClassifierMixin, LabelsMixin, KerasEstimator):
         tags.input_tags.three_d_array = True
         tags.non_deterministic = self.random_state is None
         return tags
-
-
-class _Features:
-    """The frozen backbone's features of a batch, as a callable object."""
-
-    def __init__(self, model):
-        self.model = model
-
-    def __call__(self, images):
-        return self.model(images, training=False)
-
-
-def _featurize(dataset, extract) -> tuple:
-    """Read encoded (images, targets[, weights]) batches once, as features."""
-    parts = [[] for _ in dataset.element_spec]
-    for batch in dataset:
-        parts[0].append(extract(batch[0]).numpy())
-        for i, value in enumerate(batch[1:], start=1):
-            parts[i].append(value.numpy())
-    return tuple(np.concatenate(p) for p in parts)

@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "ImageClassifier": "applied_ml.vision",
+    "ImageSegmenter": "applied_ml.vision",
     "ObjectDetector": "applied_ml.vision",
     "TabularClassifier": "applied_ml.tabular",
     "TabularRegressor": "applied_ml.tabular",

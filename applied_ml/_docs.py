@@ -2,7 +2,7 @@
 
 TRAINING_PARAMETERS = """\
     optimizer : {{"adam", "adamw", "sgd", "momentum", "rmsprop", "adagrad", "ftrl"}}, \
-default="adam"
+default="{optimizer}"
         Optimizer name.
     learning_rate : float, default={learning_rate}
         Optimizer step size.
@@ -10,7 +10,7 @@ default="adam"
         Maximum passes over the training data.
     max_steps : int, optional
         Train for this many optimizer steps in total instead of ``epochs``.
-    batch_size : int, default=32
+    batch_size : int, default={batch_size}
         Samples per gradient step (global batch under a distribution strategy).
     early_stopping : bool, default=True
         Stop when the validation loss has not improved for ``patience``
@@ -88,7 +88,14 @@ FITTED_ATTRIBUTES = """\
 
 
 # Defaults the shared sections state unless an estimator passes its own.
-DEFAULTS = {"learning_rate": 0.01, "epochs": 200, "patience": 10, "dropout": 0.0}
+DEFAULTS = {
+    "optimizer": "adam",
+    "learning_rate": 0.01,
+    "epochs": 200,
+    "patience": 10,
+    "dropout": 0.0,
+    "batch_size": 32,
+}
 
 
 def fill(doc: str, **defaults) -> str:

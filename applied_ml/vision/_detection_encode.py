@@ -10,26 +10,20 @@ import tensorflow as tf
 from applied_ml.vision._assign import TARGET_CHANNELS, assign_targets
 from applied_ml.vision._box_augment import (
     flip_left_right,
+    jitter_color,
     letterbox_boxes,
     scale_translate,
 )
 from applied_ml.vision._detector_model import STRIDE
+from applied_ml.vision._seeded import SeededAugmentMixin
 
 # Random scale-and-crop range and translation (share of the side) in training.
 _ZOOM = 0.25
 _SHIFT = 0.1
 
 
-class DetectionEncodingMixin:
+class DetectionEncodingMixin(SeededAugmentMixin):
     """Mixin of ``ObjectDetector``: the ``_encode`` hook and its pieces."""
-
-    def _encoded(self, dataset, *, training: bool, parallel: bool = True):
-        if training and self.augmentation:
-            # One generator per training pipeline, drawn from one batch at a
-            # time: parallel calls would take its draws in thread order.
-            self._augment_rng = tf.random.Generator.from_seed(self._fit_seed)
-            return super()._encoded(dataset, training=True, parallel=False)
-        return super()._encoded(dataset, training=training, parallel=parallel)
 
     def _encode(self, inputs, targets, *, training: bool):
         images = tf.cast(inputs["images"], tf.float32)
@@ -39,11 +33,7 @@ class DetectionEncodingMixin:
         boxes = letterbox_boxes(targets[..., :4], inputs["transforms"])
         labels = targets[..., 4]
         augment = bool(training and self.augmentation)
-        seeds = (
-            tf.transpose(self._augment_rng.make_seeds(tf.shape(images)[0]))
-            if augment
-            else tf.zeros([tf.shape(images)[0], 2], tf.int64)
-        )
+        seeds = self._augment_seeds(tf.shape(images)[0], augment)
 
         def one(args):
             image, image_boxes, image_labels, seed = args
@@ -99,7 +89,7 @@ class DetectionEncodingMixin:
                 image, boxes, labels, zoom=zoom, shift=shift
             )
         if "color" in aug:
-            image = _jitter_color(image, seed)
+            image = jitter_color(image, seed)
         return image, boxes, labels
 
     def _target_tensor(self, targets):
@@ -125,13 +115,3 @@ class DetectionEncodingMixin:
             labels = tf.where(valid, tf.cast(index, tf.float32), -1.0)
         boxes = tf.cast(boxes, tf.float32)
         return tf.concat([boxes, labels[..., None]], axis=-1)
-
-
-def _jitter_color(image, seed):
-    """Random brightness, contrast and saturation of a 0-255 image."""
-    seeds = tf.random.experimental.stateless_split(seed, 3)
-    image = image / 255.0
-    image = tf.image.stateless_random_brightness(image, 0.15, seeds[0])
-    image = tf.image.stateless_random_contrast(image, 0.75, 1.25, seeds[1])
-    image = tf.image.stateless_random_saturation(image, 0.6, 1.4, seeds[2])
-    return tf.clip_by_value(image, 0.0, 1.0) * 255.0

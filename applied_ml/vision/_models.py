@@ -87,7 +87,14 @@ def trunk(model: keras.Model) -> keras.Model:
 
 def unfreeze_top(model: keras.Model, n_layers: int) -> None:
     """Make the top ``n_layers`` of the trunk trainable (batch norm stays frozen)."""
-    body = trunk(model)
+    train_top(trunk(model), n_layers)
+
+
+def train_top(body: keras.Model, n_layers: int) -> None:
+    """Make the top ``n_layers`` layers with weights of ``body`` trainable.
+
+    The others, and every batch normalization, are frozen.
+    """
     body.trainable = True
     layers = [layer for layer in body.layers if layer.weights]
     for i, layer in enumerate(layers):

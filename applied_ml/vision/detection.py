@@ -20,6 +20,7 @@ from applied_ml.vision._box_augment import (
 from applied_ml.vision._decode import decode_grid
 from applied_ml.vision._detection_encode import DetectionEncodingMixin
 from applied_ml.vision._detector_model import STRIDE, build_detector
+from applied_ml.vision._letterboxed import LetterboxedTaskMixin
 from applied_ml.vision._map import detection_map
 from applied_ml.vision._nms import batched_nms
 from applied_ml.vision._yolo_loss import YoloLoss
@@ -32,7 +33,9 @@ DETECTION_AUGMENTATIONS = ("flip", "scale", "translation", "color")
 EVALUATION_SCORE_THRESHOLD = 0.001
 
 
-class ObjectDetector(DetectionEncodingMixin, ClassKeysMixin, KerasEstimator):
+class ObjectDetector(
+    DetectionEncodingMixin, LetterboxedTaskMixin, ClassKeysMixin, KerasEstimator
+):
     __doc__ = fill(
         """Object detector: one grid of cells with anchor boxes (YOLO-style).
 
@@ -195,17 +198,7 @@ class ObjectDetector(DetectionEncodingMixin, ClassKeysMixin, KerasEstimator):
     def _check_params(self) -> None:
         super()._check_params()
         check_choice("backbone", self.backbone, DETECTOR_BACKBONES)
-        if self.backbone == "small_cnn" and self.weights is not None:
-            raise ValueError(
-                "`weights` must be None for backbone='small_cnn', which trains "
-                "from scratch; use backbone='efficientnet_lite0' for ImageNet "
-                f"weights. Received: weights={self.weights!r}"
-            )
-        if self.weights is not None and not isinstance(self.weights, str | os.PathLike):
-            raise TypeError(
-                "`weights` must be 'imagenet', None or a path to a .weights.h5 "
-                f"file. Received: weights={self.weights!r}"
-            )
+        self._check_weights(self.backbone, "backbone", "small_cnn")
         check_number("image_size", self.image_size, integer=True, low=32)
         if self.image_size % 16:
             raise ValueError(
@@ -215,16 +208,7 @@ class ObjectDetector(DetectionEncodingMixin, ClassKeysMixin, KerasEstimator):
             )
         self._given_anchors()
         check_number("n_anchors", self.n_anchors, integer=True, low=1)
-        aug = self.augmentation
-        if aug is not None and (
-            not isinstance(aug, tuple | list)
-            or not set(aug) <= set(DETECTION_AUGMENTATIONS)
-        ):
-            listed = ", ".join(repr(a) for a in DETECTION_AUGMENTATIONS)
-            raise ValueError(
-                f"`augmentation` must be None or a tuple of names from {listed}. "
-                f"Received: augmentation={aug!r}"
-            )
+        self._check_augmentation(DETECTION_AUGMENTATIONS)
         check_bool("freeze_backbone", self.freeze_backbone)
         for name in ("score_threshold", "iou_threshold", "ignore_iou", "match_iou"):
             check_number(name, getattr(self, name), low=0, high=1)
@@ -544,16 +528,5 @@ class ObjectDetector(DetectionEncodingMixin, ClassKeysMixin, KerasEstimator):
         return float(self.evaluate(X, y)["map_50"])
 
     # ----------------------------------------------------------------- export
-    def _serving_signature(self):
-        return {"images": tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")}
-
     def _serving_inputs(self, served):
         return self._with_thresholds(letterbox(served["images"], self.image_size))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
-        tags.non_deterministic = self.random_state is None
-        return tags

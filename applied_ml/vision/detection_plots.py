@@ -3,21 +3,12 @@
 import numpy as np
 from matplotlib.figure import Figure
 
-from applied_ml.plots import save_figure
+from applied_ml.plots import class_name, save_figure
 from applied_ml.vision._map import precision_recall
 from applied_ml.vision.boxes import check_targets
 
 _PREDICTED = "#ff3b30"
 _TRUE = "#34c759"
-
-
-def _name(label, class_names) -> str:
-    if class_names is None:
-        return str(label)
-    try:
-        return str(class_names[label])
-    except (KeyError, IndexError, TypeError):
-        return str(label)
 
 
 def _draw(ax, image, result, truth, class_names) -> None:
@@ -34,7 +25,7 @@ def _draw(ax, image, result, truth, class_names) -> None:
         ax.text(
             x1,
             y1,
-            f"{_name(label, class_names)} {score:.2f}",
+            f"{class_name(label, class_names)} {score:.2f}",
             color="white",
             fontsize=6,
             va="bottom",
@@ -141,7 +132,7 @@ def plot_pr_curves(
         )
         # the interpolated curve: best precision at this recall or beyond
         envelope = np.maximum.accumulate(precision[::-1])[::-1]
-        ax.step(recall, envelope, where="post", label=_name(label, class_names))
+        ax.step(recall, envelope, where="post", label=class_name(label, class_names))
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("recall")

@@ -6,13 +6,14 @@ convolution whose output nothing else reads, the map folds into the
 convolution's kernel and bias, and the layer disappears. On a CPU this roughly
 halves the time of an EfficientNet trunk: the two elementwise passes of every
 normalization go, and TensorFlow fuses convolution, bias and activation into one
-kernel. The folded model shares every other layer (and its weights) with the
-original; it is a snapshot of the normalization statistics and convolution
-weights, taken again after each fit.
+kernel. The fold is computed inside the graph from the original layers'
+variables at every call (a per-channel product over the kernel, small beside
+the convolution): the folded model holds no weights of its own, and follows
+any change to the original's.
 """
 
 import keras
-import numpy as np
+from keras import ops
 
 _CONVOLUTIONS = (
     keras.layers.Conv1D,
@@ -22,6 +23,41 @@ _CONVOLUTIONS = (
     keras.layers.DepthwiseConv2D,
 )
 _DEPTHWISE = (keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D)
+
+
+class _FoldedConvolution(keras.layers.Layer):
+    """A convolution and the normalization after it, as one convolution."""
+
+    def __init__(self, conv, norm, **kwargs):
+        super().__init__(name=conv.name, **kwargs)
+        self.conv = conv
+        self.norm = norm
+
+    def call(self, inputs):
+        conv, norm = self.conv, self.norm
+        factor = ops.rsqrt(norm.moving_variance + norm.epsilon)
+        if norm.scale:
+            factor = factor * norm.gamma
+        shift = -norm.moving_mean * factor
+        if norm.center:
+            shift = shift + norm.beta
+        if conv.use_bias:
+            shift = shift + conv.bias * factor
+        options = {
+            "strides": conv.strides,
+            "padding": conv.padding,
+            "data_format": conv.data_format,
+            "dilation_rate": conv.dilation_rate,
+        }
+        if type(conv) in _DEPTHWISE:
+            kernel = conv.kernel * ops.reshape(factor, conv.kernel.shape[-2:])
+            outputs = ops.depthwise_conv(inputs, kernel, **options)
+        else:
+            outputs = ops.conv(inputs, conv.kernel * factor, **options)
+        return outputs + shift
+
+    def compute_output_shape(self, input_shape):
+        return self.conv.compute_output_shape(input_shape)
 
 
 class _Identity(keras.layers.Layer):
@@ -45,6 +81,8 @@ def _foldable(conv, norm) -> bool:
         type(conv) in _CONVOLUTIONS
         and conv.data_format == "channels_last"
         and conv.activation is keras.activations.linear
+        and conv.padding in ("valid", "same")
+        and getattr(conv, "groups", 1) == 1
         and norm.axis in (-1, channel_axis)
         and len(conv._inbound_nodes) == 1
         and len(norm._inbound_nodes) == 1
@@ -76,31 +114,6 @@ def _pairs(model: keras.Model) -> dict:
             if conv is not None and readers[source] == 1 and _foldable(conv, norm):
                 pairs[norm] = conv
     return pairs
-
-
-def _folded_weights(conv, norm) -> list:
-    kernel = keras.ops.convert_to_numpy(conv.kernel).astype(np.float64)
-    channels = (
-        kernel.shape[-2] * kernel.shape[-1]
-        if type(conv) in _DEPTHWISE
-        else kernel.shape[-1]
-    )
-    bias = (
-        keras.ops.convert_to_numpy(conv.bias).astype(np.float64)
-        if conv.use_bias
-        else np.zeros(channels)
-    )
-    mean = keras.ops.convert_to_numpy(norm.moving_mean).astype(np.float64)
-    variance = keras.ops.convert_to_numpy(norm.moving_variance).astype(np.float64)
-    gamma = keras.ops.convert_to_numpy(norm.gamma) if norm.scale else 1.0
-    beta = keras.ops.convert_to_numpy(norm.beta) if norm.center else 0.0
-    factor = np.asarray(gamma, np.float64) / np.sqrt(variance + norm.epsilon)
-    if type(conv) in _DEPTHWISE:
-        kernel = kernel * factor.reshape(kernel.shape[-2:])
-    else:
-        kernel = kernel * factor
-    dtype = keras.backend.standardize_dtype(conv.kernel.dtype)
-    return [kernel.astype(dtype), ((bias - mean) * factor + beta).astype(dtype)]
 
 
 def _folded_wrappers(model: keras.Model) -> dict:
@@ -137,7 +150,8 @@ def fold_batch_norm(model: keras.Model) -> keras.Model:
         ``model`` itself when nothing folds (a subclassed model, or no
         convolution followed by a normalization only it feeds); otherwise a
         functional model computing the same outputs in inference mode, up to
-        float rounding, that shares every layer but the folded ones.
+        float rounding, from the same variables: it shares every layer, and
+        reads the folded ones' weights at each call.
     """
     if not hasattr(model, "_nodes_by_depth"):
         return model
@@ -146,7 +160,6 @@ def fold_batch_norm(model: keras.Model) -> keras.Model:
     if not pairs and not wrappers:
         return model
     convs = {conv: norm for norm, conv in pairs.items()}
-    folded = {}
 
     def clone(layer):
         if layer in wrappers:
@@ -154,12 +167,7 @@ def fold_batch_norm(model: keras.Model) -> keras.Model:
         if layer in pairs:
             return _Identity(name=layer.name)
         if layer in convs:
-            copy = type(layer).from_config({**layer.get_config(), "use_bias": True})
-            folded[copy] = layer
-            return copy
+            return _FoldedConvolution(layer, convs[layer])
         return layer
 
-    copy = keras.models.clone_model(model, clone_function=clone, recursive=True)
-    for new, conv in folded.items():
-        new.set_weights(_folded_weights(conv, convs[conv]))
-    return copy
+    return keras.models.clone_model(model, clone_function=clone, recursive=True)

@@ -119,3 +119,15 @@ def test_models_without_a_functional_graph_come_back_unchanged():
     inputs = keras.Input((3,))
     dense = keras.Model(inputs, keras.layers.Dense(2)(inputs))
     assert fold_batch_norm(dense) is dense
+
+
+def test_the_folded_model_follows_later_changes_to_the_weights():
+    model = _chain(keras.layers.DepthwiseConv2D(3, padding="same"))
+    folded = fold_batch_norm(model)
+    # no weights of its own: every variable is the original's
+    assert all(any(w is v for v in model.weights) for w in folded.weights)
+    # new statistics and kernels after folding (a further fit, set_weights)
+    _randomize_statistics(model, seed=3)
+    rng = np.random.default_rng(4)
+    model.set_weights([rng.normal(size=w.shape) for w in model.get_weights()])
+    _same_outputs(model, folded, (8, 8, 3))

@@ -267,3 +267,19 @@ def test_fits_from_tf_data_with_the_targets_of_arrays(masks_data):
     small = tf.data.Dataset.from_tensor_slices((X, y[:, :20])).batch(16)
     with pytest.raises(tf.errors.InvalidArgumentError, match="another size"):
         ImageSegmenter(**params).fit(small)
+
+
+def test_predictions_follow_weights_set_after_fit(masks_data):
+    X, y = masks_data
+    segmenter = ImageSegmenter(**TINY).fit(X, y)
+    rng = np.random.default_rng(0)
+    weights = segmenter.model_.get_weights()
+    segmenter.model_.set_weights(
+        [w + rng.normal(0, 0.05, w.shape) * (w.ndim > 1) for w in weights]
+    )
+    x = segmenter._prepare_inputs(X[:4], reset=False)["images"].astype("float32")
+    direct = segmenter.model_(x, training=False).numpy()
+    # predict runs the batch-norm-folded copy: it must see the new weights
+    np.testing.assert_allclose(
+        segmenter._inference_model(x).numpy(), direct, rtol=1e-4, atol=1e-5
+    )

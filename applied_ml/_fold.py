@@ -3,13 +3,12 @@
 In inference mode a batch normalization layer is a per-channel affine map,
 ``gamma * (x - mean) / sqrt(var + eps) + beta``. When it directly follows a
 convolution whose output nothing else reads, the map folds into the
-convolution's kernel and bias, and the layer disappears. On a CPU this roughly
-halves the time of an EfficientNet trunk: the two elementwise passes of every
-normalization go, and TensorFlow fuses convolution, bias and activation into one
-kernel. The fold is computed inside the graph from the original layers'
-variables at every call (a per-channel product over the kernel, small beside
-the convolution): the folded model holds no weights of its own, and follows
-any change to the original's.
+convolution's kernel and bias, and the layer disappears. On this project's
+2-core CPU it took about 40% off the time of an EfficientNet-Lite0 trunk: the
+two elementwise passes of every normalization go. The fold is computed inside
+the graph from the original layers' variables at every call (a per-channel
+product over the kernel, small beside the convolution): the folded model holds
+no weights of its own, and follows any change to the original's.
 """
 
 import keras

@@ -58,6 +58,17 @@ def _as_class_map(mask: np.ndarray, index: int) -> np.ndarray:
     return mask.astype(np.int64) if mask.dtype.kind == "b" else mask
 
 
+def check_seen(masks: list[np.ndarray], classes: np.ndarray) -> None:
+    """Every mask value is one of ``classes``; the error names the first mask."""
+    for index, mask in enumerate(masks):
+        unseen = np.setdiff1d(np.unique(mask), classes)
+        if unseen.size:
+            raise ValueError(
+                f"Mask {index} has a value not seen in fit: the classes are "
+                f"{classes.tolist()}. Received: {unseen.tolist()}"
+            )
+
+
 def check_sizes(masks_sizes: np.ndarray, image_sizes: np.ndarray) -> None:
     """Each mask has its image's height and width; the error names the first."""
     if len(masks_sizes) != len(image_sizes):

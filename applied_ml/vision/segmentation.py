@@ -250,13 +250,7 @@ class ImageSegmenter(
                     "or background=None when every pixel belongs to an object class."
                 )
         else:
-            for index, mask in enumerate(masks):
-                unseen = np.setdiff1d(np.unique(mask), self.classes_)
-                if unseen.size:
-                    raise ValueError(
-                        f"Mask {index} has a value not seen in fit: the classes are "
-                        f"{self.classes_.tolist()}. Received: {unseen.tolist()}"
-                    )
+            masks_data.check_seen(masks, self.classes_)
         return masks_data.letterbox_masks(masks, self._class_index, self.image_size)
 
     def _match_targets(self, inputs: dict, targets: dict) -> None:
@@ -448,13 +442,7 @@ class ImageSegmenter(
         masks_data.check_sizes(
             np.array([m.shape for m in true]), np.array([m.shape for m in pred])
         )
-        for index, mask in enumerate(true):
-            unseen = np.setdiff1d(np.unique(mask), self.classes_)
-            if unseen.size:
-                raise ValueError(
-                    f"Mask {index} has a value not seen in fit: the classes are "
-                    f"{self.classes_.tolist()}. Received: {unseen.tolist()}"
-                )
+        masks_data.check_seen(true, self.classes_)
         confusion = confusion_matrix(
             (self._class_index(m.ravel()) for m in true),
             (self._class_index(self._labels_from_tf(m).ravel()) for m in pred),

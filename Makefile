@@ -61,6 +61,7 @@ $(PEERS_STAMP):
 
 bench-peers: install data $(PEERS_STAMP)
 	$(PY) benchmarks/detection.py
+	$(PY) benchmarks/segmentation.py --tasks scenes,coco128
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -1,11 +1,13 @@
 """Helpers shared by the benchmark scripts: environment, tables, timing, inputs."""
 
+import argparse
 import datetime
 import os
 import platform
 import statistics
 import subprocess
 import time
+from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -14,6 +16,9 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import sklearn  # noqa: E402
 import tensorflow as tf  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+PEER_PYTHON = HERE / ".venv-peers" / "bin" / "python"
 
 
 def cpu_name() -> str:
@@ -110,6 +115,80 @@ class EpochTimer(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.times.append(time.perf_counter() - self._start)
+
+
+class Snapshots(keras.callbacks.Callback):
+    """Keep the weights at the end of the first epoch past each minute mark."""
+
+    def __init__(self, marks):
+        super().__init__()
+        self.marks = list(marks)
+        self.weights, self.times, self.images = {}, {}, 0
+        self.train_seconds = 0.0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._batch_start = time.monotonic()
+        if not hasattr(self, "start"):
+            self.start = self._batch_start
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.train_seconds += time.monotonic() - self._batch_start
+
+    def on_epoch_end(self, epoch, logs=None):
+        elapsed = (time.monotonic() - self.start) / 60
+        for mark in self.marks:
+            if mark not in self.weights and elapsed >= mark:
+                self.weights[mark] = self.model.get_weights()
+                self.times[mark] = {"minutes": elapsed, "epoch": epoch + 1}
+
+
+def predict_timing(predict, images, batch: int = 32) -> dict:
+    """End-to-end predict: images/s at ``batch`` (best of 3), ms at batch 1."""
+    predict(images[:batch])
+    rates = []
+    for _ in range(3):
+        start = time.perf_counter()
+        for i in range(0, len(images), batch):
+            predict(images[i : i + batch])
+        rates.append(len(images) / (time.perf_counter() - start))
+    single = []
+    for i in range(50):
+        start = time.perf_counter()
+        predict(images[i : i + 1])
+        single.append((time.perf_counter() - start) * 1000)
+    return {"images_per_s_b32": max(rates), "ms_b1": statistics.median(single)}
+
+
+def budget_parser(description: str) -> argparse.ArgumentParser:
+    """A command line with ``--quick``, ``--minutes`` and ``--no-peer``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="small data, 1 minute")
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--no-peer", action="store_true")
+    return parser
+
+
+def run_ultralytics(script: str, data: Path, out: Path, minutes: float, **options):
+    """Run a peer script in the peers' venv; its output goes to ``peer.log``.
+
+    ``options`` become ``--name value`` arguments; the peer gets every core.
+    """
+    command = [
+        str(PEER_PYTHON),
+        str(HERE / script),
+        "--data",
+        str(data),
+        "--minutes",
+        str(minutes),
+        "--out",
+        str(out),
+        "--threads",
+        str(os.cpu_count() or 1),
+    ]
+    for name, value in options.items():
+        command += [f"--{name}", str(value)]
+    with open(out.parent / "peer.log", "w") as log:
+        subprocess.run(command, check=True, stdout=log, stderr=subprocess.STDOUT)
 
 
 def keras_inputs(est, X) -> dict:

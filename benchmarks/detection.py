@@ -19,18 +19,22 @@ a grid of test scenes with predicted and true boxes to
 and logs to ``outputs/detection/``.
 """
 
-import argparse
 import json
 import os
 import statistics
-import subprocess
 import time
 from pathlib import Path
 
-import keras
 import numpy as np
 import tensorflow as tf
-from _common import environment, markdown_table
+from _common import (
+    Snapshots,
+    budget_parser,
+    environment,
+    markdown_table,
+    predict_timing,
+    run_ultralytics,
+)
 
 from applied_ml import ObjectDetector
 from applied_ml.callbacks import TimeBudget
@@ -42,17 +46,14 @@ from applied_ml.datasets import (
 )
 from applied_ml.vision import per_class_nms, plot_detections
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE.parent / "outputs"
+RESULTS = Path(__file__).resolve().parent.parent / "outputs"
 WORK = RESULTS / "detection"
-PEER_PYTHON = HERE / ".venv-peers" / "bin" / "python"
 COCO128 = Path(os.environ.get("COCO128", "/work/shared/data/coco128"))
 SEED = 0
 MARKS = (2.0, 5.0)  # minutes at which the mAP curve is read
 # Fashion-MNIST classes grouped by shape: tops, footwear, everything else.
 SUPER = {0: 0, 2: 0, 4: 0, 6: 0, 5: 1, 7: 1, 9: 1, 1: 2, 3: 2, 8: 2}
 SUPER_NAMES = ("tops", "footwear", "other")
-THREADS = os.cpu_count() or 1
 
 
 # ------------------------------------------------------------------- data
@@ -162,48 +163,6 @@ def coco_scores(targets: list, detections: list) -> dict:
 
 
 # -------------------------------------------------------------------- ours
-class Snapshots(keras.callbacks.Callback):
-    """Keep the weights at the end of the first epoch past each minute mark."""
-
-    def __init__(self, marks):
-        super().__init__()
-        self.marks = list(marks)
-        self.weights, self.times, self.images = {}, {}, 0
-        self.train_seconds = 0.0
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self._batch_start = time.monotonic()
-        if not hasattr(self, "start"):
-            self.start = self._batch_start
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.train_seconds += time.monotonic() - self._batch_start
-
-    def on_epoch_end(self, epoch, logs=None):
-        elapsed = (time.monotonic() - self.start) / 60
-        for mark in self.marks:
-            if mark not in self.weights and elapsed >= mark:
-                self.weights[mark] = self.model.get_weights()
-                self.times[mark] = {"minutes": elapsed, "epoch": epoch + 1}
-
-
-def predict_timing(predict, images, batch: int = 32) -> dict:
-    """End-to-end predict: images/s at ``batch`` (best of 3), ms at batch 1."""
-    predict(images[:batch])
-    rates = []
-    for _ in range(3):
-        start = time.perf_counter()
-        for i in range(0, len(images), batch):
-            predict(images[i : i + batch])
-        rates.append(len(images) / (time.perf_counter() - start))
-    single = []
-    for i in range(50):
-        start = time.perf_counter()
-        predict(images[i : i + 1])
-        single.append((time.perf_counter() - start) * 1000)
-    return {"images_per_s_b32": max(rates), "ms_b1": statistics.median(single)}
-
-
 def run_ours(task: dict, backbone: str, minutes: float, image_size: int) -> dict:
     (X, y), (X_test, y_test) = task["train"], task["test"]
     snapshots = Snapshots(MARKS)
@@ -274,24 +233,15 @@ def nms_milliseconds(n_boxes: int = 1000, n_classes: int = 10) -> float:
 def run_peer(task: dict, name: str, minutes: float, image_size: int) -> dict:
     folder = write_yolo_dataset(WORK / name / "data", task)
     out = WORK / name / "peer.json"
-    command = [
-        str(PEER_PYTHON),
-        str(HERE / "detection_peer.py"),
-        "--data",
-        str(folder),
-        "--minutes",
-        str(minutes),
-        "--out",
-        str(out),
-        "--imgsz",
-        str(image_size),
-        "--threads",
-        str(THREADS),
-        "--checkpoints",
-        ",".join(f"{m:g}" for m in MARKS),
-    ]
-    with open(WORK / name / "peer.log", "w") as log:
-        subprocess.run(command, check=True, stdout=log, stderr=subprocess.STDOUT)
+    checkpoints = ",".join(f"{m:g}" for m in MARKS)
+    run_ultralytics(
+        "detection_peer.py",
+        folder,
+        out,
+        minutes,
+        imgsz=image_size,
+        checkpoints=checkpoints,
+    )
     peer = json.loads(out.read_text())
     y_test = task["test"][1]
     peer["final_scores"] = coco_scores(y_test, peer["final"])
@@ -304,12 +254,9 @@ def run_peer(task: dict, name: str, minutes: float, image_size: int) -> dict:
 
 # -------------------------------------------------------------------- main
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small data, 1 minute")
-    parser.add_argument("--minutes", type=float, default=10.0)
+    parser = budget_parser(__doc__.splitlines()[0])
     parser.add_argument("--tasks", default="fmnist10,super3")
     parser.add_argument("--backbones", default="small_cnn,efficientnet_lite0")
-    parser.add_argument("--no-peer", action="store_true")
     return parser.parse_args(argv)
 
 

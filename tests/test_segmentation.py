@@ -15,6 +15,7 @@ from PIL import Image
 
 from applied_ml import ImageSegmenter
 from applied_ml.datasets._images import DEBIAN_FOLDER
+from applied_ml.vision import segmentation_scores
 from applied_ml.vision._iou import confusion_matrix, segmentation_metrics
 from applied_ml.vision._mask_data import IGNORE, letterbox_masks
 from applied_ml.vision._segment_loss import SegmentationLoss
@@ -75,6 +76,33 @@ def test_iou_pools_pixels_over_images_and_skips_absent_classes():
         reference.update_state(t.ravel()[keep], p.ravel()[keep])
     assert figures["mean_iou"] == pytest.approx(float(reference.result()))
     assert np.isnan(figures["foreground_iou"])
+
+
+def test_scores_of_any_masks_use_the_label_values():
+    # the hand case above, with labels 0 / 5 / 9 and one image split in two
+    true = np.array([[0, 0, 5, 5], [0, 9, 9, 5]])
+    pred = np.array([[0, 5, 5, 5], [0, 9, 0, 5]])
+    scores = segmentation_scores([true[:1], true[1:]], [pred[:1], pred[1:]])
+    assert scores["per_class_iou"] == pytest.approx({0: 2 / 4, 5: 3 / 4, 9: 1 / 2})
+    assert scores["foreground_iou"] == pytest.approx(4 / 6)
+    assert scores["pixel_accuracy"] == pytest.approx(6 / 8)
+    wider = segmentation_scores(true[None], pred[None], labels=[0, 5, 7, 9])
+    assert np.isnan(wider["per_class_iou"][7])
+    assert wider["mean_iou"] == pytest.approx(scores["mean_iou"])
+
+
+@pytest.mark.parametrize(
+    ("pred", "kwargs", "message"),
+    [
+        (np.zeros((1, 2, 3), int), {}, "Mask 0 of `y_pred` must have the shape"),
+        (np.zeros((2, 2, 4), int), {}, "must hold as many masks. Received: 1 and 2"),
+        (np.full((1, 2, 4), 3), {"labels": [0, 1]}, "outside `labels` .* \\[3\\]"),
+        (np.zeros((1, 2, 4), int), {"background": 4}, "background=4"),
+    ],
+)
+def test_scores_refuse_mismatched_masks(pred, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        segmentation_scores(np.ones((1, 2, 4), int), pred, **kwargs)
 
 
 # ------------------------------------------------------------------ masks

@@ -1,6 +1,7 @@
 """Image models: backbones with their own preprocessing, classification, detection,
 segmentation."""
 
+from applied_ml.vision._iou import segmentation_scores
 from applied_ml.vision._nms import per_class_nms
 from applied_ml.vision.backbones import imagenet_class_names, load_backbone
 from applied_ml.vision.classification import ImageClassifier
@@ -19,4 +20,5 @@ __all__ = [
     "plot_detections",
     "plot_masks",
     "plot_pr_curves",
+    "segmentation_scores",
 ]

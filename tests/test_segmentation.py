@@ -20,6 +20,7 @@ from applied_ml.vision._iou import confusion_matrix, segmentation_metrics
 from applied_ml.vision._mask_data import IGNORE, letterbox_masks
 from applied_ml.vision._segment_loss import SegmentationLoss
 from applied_ml.vision._segmenter_model import LITE0_TAPS
+from applied_ml.vision.segmentation_plots import class_colors
 from tests.conftest import need
 from tests.test_contract import _masks
 
@@ -239,6 +240,15 @@ def test_learns_garments_far_better_than_untrained_and_a_colour_threshold():
         threshold,
     )
     assert after["mean_iou"] > 0.3, after
+
+
+def test_mask_colours_follow_the_class_names_not_the_classes_shown():
+    names = {0: "background", 1: "shirt", 2: "bag", 3: "boot"}
+    every = class_colors([1, 2, 3], names)
+    assert class_colors([np.int64(3)], names)[3] == every[3]
+    assert len(set(every.values())) == 3
+    # a label without a name still gets its own colour
+    assert class_colors([3, 9], names)[9] not in every.values()
 
 
 def _foreground_iou(pred: np.ndarray, true: np.ndarray) -> float:

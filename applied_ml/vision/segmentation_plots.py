@@ -79,8 +79,7 @@ def plot_masks(
                 )
     every = np.concatenate([np.ravel(m) for m in masks + (truths or [])])
     labels = [v for v in np.unique(every) if background is None or v != background]
-    palette = _palette(len(labels))
-    colors = dict(zip(labels, palette, strict=True))
+    colors = class_colors(labels, class_names, background)
     panels = []
     for i, (image, mask) in enumerate(zip(images, masks, strict=True)):
         if truths is not None:
@@ -110,6 +109,38 @@ def plot_masks(
             frameon=False,
         )
     return save_figure(fig, path)
+
+
+def class_colors(labels, class_names=None, background=0) -> dict:
+    """A colour for each label in ``labels``, fixed by ``class_names``.
+
+    With ``class_names``, a label's colour follows its place among all the
+    named classes, so it is the same in every figure whichever classes the
+    figure shows; labels without a name come after them.
+
+    Parameters
+    ----------
+    labels : sequence
+        The labels to colour.
+    class_names : sequence or dict, optional
+        Names by label (or by index for a sequence).
+    background : label or None, default=0
+        The label left out of the palette.
+
+    Returns
+    -------
+    dict
+        Label to RGBA colour.
+    """
+    named = []
+    if isinstance(class_names, dict):
+        named = list(class_names)
+    elif class_names is not None:
+        named = list(range(len(class_names)))
+    order = [k for k in named if background is None or k != background]
+    order += [label for label in labels if label not in order]
+    palette = _palette(len(order))
+    return {label: palette[order.index(label)] for label in labels}
 
 
 def _palette(n: int) -> list:

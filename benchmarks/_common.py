@@ -118,7 +118,7 @@ class EpochTimer(keras.callbacks.Callback):
 
 
 class Snapshots(keras.callbacks.Callback):
-    """Keep the weights at the end of the first epoch past each minute mark."""
+    """Keep the weights after the first training batch past each minute mark."""
 
     def __init__(self, marks):
         super().__init__()
@@ -132,14 +132,14 @@ class Snapshots(keras.callbacks.Callback):
             self.start = self._batch_start
 
     def on_train_batch_end(self, batch, logs=None):
-        self.train_seconds += time.monotonic() - self._batch_start
-
-    def on_epoch_end(self, epoch, logs=None):
-        elapsed = (time.monotonic() - self.start) / 60
+        now = time.monotonic()
+        self.train_seconds += now - self._batch_start
+        elapsed = (now - self.start) / 60
         for mark in self.marks:
             if mark not in self.weights and elapsed >= mark:
                 self.weights[mark] = self.model.get_weights()
-                self.times[mark] = {"minutes": elapsed, "epoch": epoch + 1}
+                step = int(self.model.optimizer.iterations.numpy())
+                self.times[mark] = {"minutes": elapsed, "step": step}
 
 
 def predict_timing(predict, images, batch: int = 32) -> dict:

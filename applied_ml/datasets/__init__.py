@@ -9,12 +9,14 @@ from applied_ml.datasets._box_files import (
     write_voc_xml,
     write_yolo_labels,
 )
+from applied_ml.datasets._faces import load_att_faces
 from applied_ml.datasets._images import FASHION_MNIST_CLASSES, load_fashion_mnist
 from applied_ml.datasets._scenes import make_scenes
 from applied_ml.datasets._tabular import load_fair, load_penguins
 
 __all__ = [
     "FASHION_MNIST_CLASSES",
+    "load_att_faces",
     "load_fair",
     "load_fashion_mnist",
     "load_penguins",

@@ -1,5 +1,7 @@
 """Docstring sections shared by several estimators (kept in one place)."""
 
+import re
+
 TRAINING_PARAMETERS = """\
     optimizer : {{"adam", "adamw", "sgd", "momentum", "rmsprop", "adagrad", "ftrl"}}, \
 default="{optimizer}"
@@ -17,9 +19,9 @@ default="{optimizer}"
         epochs and restore the best weights.
     patience : int, default={patience}
         Epochs without improvement before early stopping.
-    validation_fraction : float, default=0.1
+    validation_fraction : float, default={validation_fraction}
         Share of the training data held out for validation (stratified for
-        classifiers); 0 disables the split."""
+        classifiers, by person for faces); 0 disables the split."""
 
 RUN_PARAMETERS = """\
     warm_start : bool, default=False
@@ -95,14 +97,22 @@ DEFAULTS = {
     "patience": 10,
     "dropout": 0.0,
     "batch_size": 32,
+    "validation_fraction": 0.1,
 }
 
 
 def fill(doc: str, **defaults) -> str:
-    """Insert the shared sections, stating the estimator's own ``defaults``."""
+    """Insert the shared sections, stating the estimator's own ``defaults``.
+
+    ``batch_size=None`` leaves the ``batch_size`` entry out, for estimators
+    whose batches are made another way.
+    """
     values = {**DEFAULTS, **defaults}
+    training = TRAINING_PARAMETERS.format(**values)
+    if values["batch_size"] is None:
+        training = re.sub(r"    batch_size : .*\n.*\n", "", training)
     return doc.format(
-        training=TRAINING_PARAMETERS.format(**values),
+        training=training,
         run=RUN_PARAMETERS.format(),
         tabular=TABULAR_PARAMETERS.format(**values),
         fitted=FITTED_ATTRIBUTES,

@@ -22,6 +22,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from applied_ml import (
+    FaceRecognizer,
     ImageClassifier,
     ImageSegmenter,
     ObjectDetector,
@@ -88,6 +89,20 @@ def _masks(size: int = 32):
     return X, masks
 
 
+def _faces(size: int = 32):
+    """8 people x 6 images: each person a fixed pattern, each image noisy."""
+    rng = np.random.default_rng(0)
+    people = rng.integers(0, 256, size=(8, size, size, 3))
+    y = np.repeat(np.arange(8), 6)
+    X = 0.7 * people[y] + 0.3 * rng.integers(0, 256, size=(len(y), size, size, 3))
+    return X.astype("uint8"), y
+
+
+def _identified(estimator, X) -> dict:
+    names, distances = estimator.identify(X, return_distance=True)
+    return {"identity": names, "distance": distances}
+
+
 def _rows():
     rng = np.random.default_rng(0)
     z = rng.normal(size=(N_ROWS, 2))
@@ -137,6 +152,10 @@ CASES = [
          "image_size": 64, "n_anchors": 2, "epochs": 2}, _boxes),
     Case("image_segmenter", ImageSegmenter, {"encoder": "unet", "weights": None,
          "image_size": 32, "base_filters": 4, "depth": 2, "epochs": 2}, _masks),
+    Case("face_recognizer", FaceRecognizer, {"backbone": "small_cnn", "image_size": 32,
+         "align": None, "identities_per_batch": 3, "epochs": 2}, _faces, endpoints={
+        "serving_default": _identified,
+        "embed": lambda e, X: {"embeddings": e.embed(X)}}),
     Case("toy_autoencoder", ToyAutoencoder, {"epochs": 3}, _rows, endpoints={
         "serving_default": lambda e, X: e._predict_outputs(X),
         "embed": lambda e, X: {"codes": e.transform(X)}}),

@@ -1,5 +1,5 @@
 """Image models: backbones with their own preprocessing, classification, detection,
-segmentation."""
+segmentation, faces."""
 
 from applied_ml.vision._iou import segmentation_scores
 from applied_ml.vision._nms import per_class_nms
@@ -7,10 +7,14 @@ from applied_ml.vision.backbones import imagenet_class_names, load_backbone
 from applied_ml.vision.classification import ImageClassifier
 from applied_ml.vision.detection import ObjectDetector
 from applied_ml.vision.detection_plots import plot_detections, plot_pr_curves
+from applied_ml.vision.face_plots import plot_matches
+from applied_ml.vision.faces import FaceRecognizer
 from applied_ml.vision.segmentation import ImageSegmenter
 from applied_ml.vision.segmentation_plots import plot_masks
+from applied_ml.vision.triplet import TripletLoss
 
 __all__ = [
+    "FaceRecognizer",
     "ImageClassifier",
     "ImageSegmenter",
     "ObjectDetector",
@@ -19,6 +23,8 @@ __all__ = [
     "per_class_nms",
     "plot_detections",
     "plot_masks",
+    "plot_matches",
     "plot_pr_curves",
     "segmentation_scores",
+    "TripletLoss",
 ]

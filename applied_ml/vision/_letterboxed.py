@@ -8,6 +8,8 @@ import os
 
 import tensorflow as tf
 
+from applied_ml.vision._augment import check_augmentation
+
 
 class LetterboxedTaskMixin:
     """Mixin of ``ObjectDetector`` and ``ImageSegmenter``."""
@@ -27,15 +29,7 @@ class LetterboxedTaskMixin:
             )
 
     def _check_augmentation(self, names: tuple[str, ...]) -> None:
-        aug = self.augmentation
-        if aug is not None and (
-            not isinstance(aug, tuple | list) or not set(aug) <= set(names)
-        ):
-            listed = ", ".join(repr(a) for a in names)
-            raise ValueError(
-                f"`augmentation` must be None or a tuple of names from {listed}. "
-                f"Received: augmentation={aug!r}"
-            )
+        check_augmentation(self.augmentation, names)
 
     def _serving_signature(self):
         return {"images": tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")}

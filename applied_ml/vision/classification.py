@@ -16,7 +16,11 @@ from applied_ml._validation import check_bool, check_choice, check_number
 from applied_ml.base import KerasEstimator
 from applied_ml.data import read_batches
 from applied_ml.vision import _data
-from applied_ml.vision._augment import AUGMENTATIONS, make_augmenter
+from applied_ml.vision._augment import (
+    AUGMENTATIONS,
+    check_augmentation,
+    make_augmenter,
+)
 from applied_ml.vision._head_features import HeadOnFeaturesMixin
 from applied_ml.vision._models import build_image_classifier, trunk, unfreeze_top
 from applied_ml.vision.backbones import BACKBONES, DEFAULT_SIZES
@@ -171,15 +175,7 @@ class ImageClassifier(
                 f"file. Received: weights={self.weights!r}"
             )
         self._image_size()
-        aug = self.augmentation
-        if aug is not None and (
-            not isinstance(aug, tuple | list) or not set(aug) <= set(AUGMENTATIONS)
-        ):
-            listed = ", ".join(repr(a) for a in AUGMENTATIONS)
-            raise ValueError(
-                f"`augmentation` must be None or a tuple of names from {listed}. "
-                f"Received: augmentation={aug!r}"
-            )
+        check_augmentation(self.augmentation, AUGMENTATIONS)
         check_number("dropout", self.dropout, low=0, high=1, high_inclusive=False)
         check_number("fine_tune_layers", self.fine_tune_layers, integer=True, low=0)
         check_number(

@@ -1,0 +1,624 @@
+"""FaceRecognizer: triplet-loss face embeddings, verification and identification."""
+
+import itertools
+import os
+
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from applied_ml._docs import fill
+from applied_ml._validation import check_choice, check_number
+from applied_ml.base import KerasEstimator
+from applied_ml.data import read_batches, steps, take
+from applied_ml.vision import _data
+from applied_ml.vision import _detection_data as images_data
+from applied_ml.vision._augment import (
+    AUGMENTATIONS,
+    check_augmentation,
+    make_augmenter,
+)
+from applied_ml.vision._face_crop import CENTER_MARGIN, center_faces, crop_faces
+from applied_ml.vision._face_model import (
+    FACE_BACKBONES,
+    FACE_SIZES,
+    build_face_embedder,
+)
+from applied_ml.vision._face_pairs import (
+    THRESHOLD_TARGETS,
+    all_pairs,
+    choose_threshold,
+    verification_scores,
+)
+from applied_ml.vision._gallery import GalleryMixin
+from applied_ml.vision._pk_batches import pk_batches
+from applied_ml.vision.triplet import MINING, TripletLoss
+
+ALIGNMENTS = ("center",)
+FACE_AUGMENTATIONS = ("flip", "translation", "brightness", "contrast")
+
+
+class FaceRecognizer(GalleryMixin, KerasEstimator):
+    __doc__ = fill(
+        """Face verification and one-shot identification with triplet-loss embeddings.
+
+    Each face is cropped (``align``) and mapped to a unit vector; two faces
+    are the same person when their Euclidean distance is at most
+    ``threshold_``. ``fit`` trains the embedding with triplet loss on
+    batches of ``identities_per_batch`` people x ``images_per_identity``
+    images, then tunes ``threshold_`` on pairs of people held out of
+    training (a threshold tuned on the training people, whom the model
+    separates perfectly, would be far too loose), and enrolls the training
+    images in the gallery. ``enroll`` adds people (one image each is
+    enough), and ``identify`` names the nearest enrolled person, or
+    ``"unknown"`` when even the nearest is beyond the threshold.
+
+    Parameters
+    ----------
+    backbone : {{"efficientnet_lite0", "face_resnet", "small_cnn"}}, \
+default="efficientnet_lite0"
+        ``"face_resnet"``: a pretrained 128-d face descriptor (a ResNet port
+        of dlib's, read offline from npm's ``@vladmandic/face-api``; see
+        ``make face-api``), usable without training. ``"efficientnet_lite0"``:
+        ImageNet features with a dense projection trained here.
+        ``"small_cnn"``: a small network trained from scratch.
+    image_size : int or tuple of (int, int), optional
+        Height and width (or one side of a square) the face crop is resized
+        to; the backbone's own when None: 150 x 150 for ``"face_resnet"``
+        (which needs it), 192 x 160 for Lite0, 80 x 64 for the small CNN.
+    align : {{"center", None}}, default=None
+        None: the images are face crops; each whole image is used.
+        ``"center"``: the images are photos framed on one face; the face is
+        the centred box left after cutting 10% of the height and width from
+        each side. A crop of another aspect ratio than ``image_size`` is
+        stretched to it.
+    embedding_dim : int, default=128
+        Size of the embedding (128 for ``"face_resnet"``).
+    margin : float, default=0.2
+        Triplet loss margin, in the embedding's Euclidean distance (0-2 for
+        unit vectors).
+    mining : {{"batch_hard", "semi_hard"}}, default="batch_hard"
+        How triplets are mined in each batch (see ``TripletLoss``).
+    identities_per_batch : int, default=8
+        People per training batch (P).
+    images_per_identity : int, default=4
+        Images of each person per training batch (K); people with fewer
+        images repeat some.
+    fine_tune_layers : int, default=0
+        Top layers (with weights) of a pretrained backbone that train. With
+        ``"face_resnet"`` and 0 nothing trains: ``fit`` only tunes the
+        threshold and enrolls. Must be 0 for ``"small_cnn"``.
+    augmentation : tuple of str or None, default=("flip", "translation", \
+"brightness", "contrast")
+        Random training transforms of the face crops, from "flip",
+        "rotation", "zoom", "translation", "contrast", "brightness", "crop".
+    threshold_target : "balanced_accuracy" or float, default="balanced_accuracy"
+        What the verification threshold is tuned for: the best balanced
+        accuracy on the held-out pairs, or a float in (0, 1), the
+        false-accept rate not to exceed (the most true accepts within it).
+{training}
+{run}
+
+    Attributes
+    ----------
+    threshold_ : float or None
+        Verification threshold; None after a fit without held-out people
+        (``validation_fraction=0``) until :meth:`tune_threshold`.
+    threshold_scores_ : dict
+        Verification scores on the pairs the threshold was tuned on.
+    identities_ : ndarray
+        The people of the training data, sorted.
+    gallery_embeddings_ : ndarray of shape (n_enrolled, embedding_dim)
+        Embeddings of the enrolled images.
+    gallery_names_ : ndarray of shape (n_enrolled,)
+        The person of each enrolled image.
+    model_ : keras.Model
+        The embedding network: square uint8 face crops in, unit vectors out.
+    history_ : dict
+        Per-epoch training and validation triplet loss.
+    n_iter_ : int
+        Number of epochs run.
+    meta_ : dict
+        What the model builder learned from the training data.
+
+    Examples
+    --------
+    >>> from applied_ml.datasets import load_att_faces
+    >>> from applied_ml.vision import FaceRecognizer
+    >>> images, people = load_att_faces("att_faces")  # doctest: +SKIP
+    >>> seen = people <= 30  # doctest: +SKIP
+    >>> faces = FaceRecognizer(epochs=10)
+    >>> faces.fit(images[seen], people[seen])  # doctest: +SKIP
+    >>> new, names = images[~seen], people[~seen]  # doctest: +SKIP
+    >>> faces.enroll(new[::10], names[::10], replace=True)  # doctest: +SKIP
+    >>> faces.identify(new[1::10])  # doctest: +SKIP
+    """,
+        optimizer="adam",
+        learning_rate=0.001,
+        epochs=30,
+        patience=5,
+        batch_size=None,
+        validation_fraction=0.2,
+    )
+
+    _predict_batch = 128
+
+    def __init__(
+        self,
+        *,
+        backbone="efficientnet_lite0",
+        image_size=None,
+        align=None,
+        embedding_dim=128,
+        margin=0.2,
+        mining="batch_hard",
+        identities_per_batch=8,
+        images_per_identity=4,
+        fine_tune_layers=0,
+        augmentation=FACE_AUGMENTATIONS,
+        threshold_target="balanced_accuracy",
+        optimizer="adam",
+        learning_rate=0.001,
+        epochs=30,
+        max_steps=None,
+        early_stopping=True,
+        patience=5,
+        validation_fraction=0.2,
+        warm_start=False,
+        checkpoint_dir=None,
+        callbacks=None,
+        strategy="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.backbone = backbone
+        self.image_size = image_size
+        self.align = align
+        self.embedding_dim = embedding_dim
+        self.margin = margin
+        self.mining = mining
+        self.identities_per_batch = identities_per_batch
+        self.images_per_identity = images_per_identity
+        self.fine_tune_layers = fine_tune_layers
+        self.augmentation = augmentation
+        self.threshold_target = threshold_target
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.max_steps = max_steps
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.warm_start = warm_start
+        self.checkpoint_dir = checkpoint_dir
+        self.callbacks = callbacks
+        self.strategy = strategy
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @property
+    def batch_size(self) -> int:
+        """Images per training batch: ``identities_per_batch * images_per_identity``."""
+        return self.identities_per_batch * self.images_per_identity
+
+    # ----------------------------------------------------------------- checks
+    def _check_params(self) -> None:
+        check_choice("backbone", self.backbone, FACE_BACKBONES)
+        check_number(
+            "identities_per_batch", self.identities_per_batch, integer=True, low=2
+        )
+        check_number(
+            "images_per_identity", self.images_per_identity, integer=True, low=2
+        )
+        super()._check_params()
+        if self.align is not None:
+            check_choice("align", self.align, ALIGNMENTS)
+        if self._size() != FACE_SIZES["face_resnet"] and self.backbone == "face_resnet":
+            raise ValueError(
+                "`image_size` must be None or 150 for backbone='face_resnet', the "
+                "crop its weights were trained on. Received: "
+                f"image_size={self.image_size!r}"
+            )
+        check_number("embedding_dim", self.embedding_dim, integer=True, low=2)
+        if self.backbone == "face_resnet" and self.embedding_dim != 128:
+            raise ValueError(
+                "`embedding_dim` must be 128 for backbone='face_resnet' (its "
+                f"descriptor's size). Received: embedding_dim={self.embedding_dim!r}"
+            )
+        check_number("margin", self.margin, low=0)
+        check_choice("mining", self.mining, MINING)
+        check_number("fine_tune_layers", self.fine_tune_layers, integer=True, low=0)
+        if self.backbone == "small_cnn" and self.fine_tune_layers:
+            raise ValueError(
+                "`fine_tune_layers` applies to pretrained backbones; 'small_cnn' "
+                "trains all its layers, so it must be 0. "
+                f"Received: fine_tune_layers={self.fine_tune_layers!r}"
+            )
+        check_augmentation(self.augmentation, AUGMENTATIONS)
+        target = self.threshold_target
+        if not (
+            target in THRESHOLD_TARGETS
+            or (
+                isinstance(target, float | int)
+                and not isinstance(target, bool)
+                and 0 < target < 1
+            )
+        ):
+            raise ValueError(
+                "`threshold_target` must be 'balanced_accuracy' or a false-accept "
+                f"rate in (0, 1). Received: threshold_target={target!r}"
+            )
+
+    def _size(self) -> tuple[int, int]:
+        size = self.image_size
+        if size is None:
+            return FACE_SIZES[self.backbone]
+        if isinstance(size, int) and not isinstance(size, bool):
+            size = (size, size)
+        if (
+            not isinstance(size, tuple | list)
+            or len(size) != 2
+            or not all(
+                isinstance(s, int) and not isinstance(s, bool) and s >= 32 for s in size
+            )
+        ):
+            raise ValueError(
+                "`image_size` must be None, an int >= 32 or a (height, width) pair "
+                f"of such ints. Received: image_size={self.image_size!r}"
+            )
+        return tuple(size)
+
+    def _margin(self) -> float:
+        return 0.0 if self.align is None else CENTER_MARGIN
+
+    # ------------------------------------------------------------------ data
+    def fit(self, X, y=None, sample_weight=None):
+        """Train the embedding, tune the threshold, enroll the training images.
+
+        Parameters
+        ----------
+        X : array-like, list of arrays or paths, str or tf.data.Dataset
+            Face images: an array (n, height, width[, channels]) with values
+            0-255, a list of images of any sizes or of image files, a folder
+            with one sub-folder of images per person (``y`` must be None),
+            or a ``tf.data.Dataset`` of ``(images, identities)`` batches
+            (read into memory: batches of P people x K images need every
+            image of a person at hand).
+        y : array-like of shape (n_samples,), optional
+            The person in each image, any hashable values. At least 2
+            people, each with at least 2 images.
+        sample_weight : array-like of shape (n_samples,), optional
+            Per-image weights of the loss (the image as anchor).
+
+        Returns
+        -------
+        self
+            The fitted recognizer.
+        """
+        if isinstance(X, tf.data.Dataset):
+            if y is not None or sample_weight is not None:
+                raise ValueError(
+                    "When `X` is a tf.data.Dataset it yields the identities: `y` "
+                    "and `sample_weight` must be None. Received: "
+                    f"y={type(y).__name__}, "
+                    f"sample_weight={type(sample_weight).__name__}"
+                )
+            X, y = read_batches(X, (0, 1))
+        elif isinstance(X, str | os.PathLike) and os.path.isdir(X):
+            if y is not None:
+                raise ValueError(
+                    "`y` must be None when `X` is a folder of people: the identities "
+                    f"are its sub-folder names. Received: X={os.fspath(X)!r} and a y."
+                )
+            X, y = _data.folder_dataset(os.fspath(X))
+        super().fit(X, y, sample_weight=sample_weight)
+        examples = self.__dict__.pop("_fit_examples")
+        self._tune_and_enroll(*examples)
+        return self
+
+    def _prepare_inputs(self, X, *, reset: bool) -> dict:
+        images = images_data.as_images(X)
+        return {"images": crop_faces(images, self._size(), self._margin())}
+
+    def _prepare_targets(self, y, *, reset: bool) -> np.ndarray:
+        y = column_or_1d(
+            np.asarray(y, dtype=object) if not hasattr(y, "to_numpy") else y.to_numpy()
+        )
+        missing = pd.isna(y)
+        if missing.any():
+            first = int(np.flatnonzero(missing)[0])
+            raise ValueError(
+                f"`y` contains {int(missing.sum())} missing identities (None or NaN), "
+                f"the first at position {first}. Received: y[{first}]={y[first]!r}"
+            )
+        names, codes, counts = np.unique(y, return_inverse=True, return_counts=True)
+        if len(names) < 2:
+            raise ValueError(
+                "Triplet training needs images of at least 2 people (a negative for "
+                f"every anchor). Received images of 1 person: {names[0]!r}."
+            )
+        lonely = names[counts < 2]
+        if lonely.size:
+            raise ValueError(
+                "Every person needs at least 2 images (an anchor and a positive). "
+                f"Received {lonely.size} person(s) with 1 image: "
+                f"{lonely.tolist()[:10]}."
+            )
+        self._fit_names = names  # codes -> identities, for this fit only
+        return codes.astype(np.int64)
+
+    def _split(self, n: int, targets: np.ndarray):
+        """Hold out whole people: the threshold is tuned on unseen identities."""
+        if self.validation_fraction == 0:
+            return np.arange(n), None
+        people = np.unique(targets)
+        n_val = max(2, int(np.ceil(len(people) * self.validation_fraction)))
+        if len(people) - n_val < 2:
+            raise ValueError(
+                f"`validation_fraction={self.validation_fraction}` holds out {n_val} "
+                f"of the {len(people)} people, leaving fewer than 2 to train on (the "
+                "split is by person, at least 2 each side). Use more people or set "
+                "validation_fraction=0 and early_stopping=False. Received: "
+                f"validation_fraction={self.validation_fraction!r}"
+            )
+        rng = np.random.default_rng(self._fit_seed)
+        held_out = np.isin(targets, rng.choice(people, size=n_val, replace=False))
+        return np.flatnonzero(~held_out), np.flatnonzero(held_out)
+
+    def _learn_meta(self, inputs: dict, targets: np.ndarray) -> dict:
+        self.identities_ = self._fit_names
+        return {
+            "image_size": list(self._size()),
+            "n_identities": int(len(np.unique(targets))),
+        }
+
+    def _build_model(self, meta: dict):
+        return build_face_embedder(
+            meta,
+            backbone=self.backbone,
+            embedding_dim=self.embedding_dim,
+            fine_tune_layers=self.fine_tune_layers,
+        )
+
+    def _loss(self):
+        return TripletLoss(margin=self.margin, mining=self.mining)
+
+    def _input_signature(self):
+        return {"images": tf.TensorSpec([None, *self._size(), 3], tf.uint8)}
+
+    # --------------------------------------------------------------- batches
+    def _examples_pipeline(self, parts: dict, *, training: bool):
+        """P x K batches: fresh draws every training epoch, fixed for validation."""
+        identities = parts["targets"]
+        n_batches = steps(len(identities), self.batch_size)
+        seed = 0 if self._fit_seed is None else self._fit_seed
+        epochs = itertools.count()
+
+        def batches():
+            if not training:
+                rng = np.random.default_rng([seed, 1])
+            elif self._fit_seed is None:
+                rng = np.random.default_rng()
+            else:
+                rng = np.random.default_rng([seed, 0, next(epochs)])
+            for rows in pk_batches(
+                identities,
+                self.identities_per_batch,
+                self.images_per_identity,
+                n_batches,
+                rng,
+            ):
+                yield take(parts, rows)
+
+        spec = tf.nest.map_structure(
+            lambda a: tf.TensorSpec((None, *a.shape[1:]), tf.as_dtype(a.dtype)), parts
+        )
+        dataset = tf.data.Dataset.from_generator(batches, output_signature=spec)
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(n_batches))
+        return self._encoded(dataset, training=training)
+
+    def _encoded(self, dataset, *, training: bool):
+        if training and self.augmentation:
+            # random layers hold state variables: one augmenter per training
+            # pipeline, called one batch at a time so a seeded fit repeats
+            self._train_augment = make_augmenter(
+                self.augmentation, self._size(), self._fit_seed
+            )
+            return super()._encoded(dataset, training=training, parallel=False)
+        return super()._encoded(dataset, training=training)
+
+    def _encode(self, inputs, targets, *, training: bool):
+        images = tf.cast(inputs["images"], tf.float32)
+        if training and self.augmentation:
+            images = tf.clip_by_value(
+                self._train_augment(images, training=True), 0, 255
+            )
+        return images, targets
+
+    def _decode(self, raw) -> dict:
+        return {"embeddings": raw}
+
+    def _phases(self) -> tuple:
+        frozen = self.backbone == "face_resnet" and not self.fine_tune_layers
+        return () if frozen else ("train",)
+
+    def _after_fit(self, data) -> None:
+        self.__dict__.pop("_train_augment", None)
+        names = self.__dict__.pop("_fit_names")
+        self._fit_examples = (data.train_examples, data.validation_examples, names)
+
+    def _tune_and_enroll(self, train: dict, validation: dict | None, names) -> None:
+        """Threshold on the held-out people, gallery of every fit image."""
+        parts = [train] if validation is None else [train, validation]
+        embeddings = [self._predict_prepared(p["inputs"])["embeddings"] for p in parts]
+        if not self._phases():
+            # nothing was trained: every person is unseen by the model
+            tuning = (
+                np.concatenate(embeddings),
+                np.concatenate([p["targets"] for p in parts]),
+            )
+        elif validation is not None:
+            tuning = (embeddings[1], validation["targets"])
+        else:
+            tuning = None
+        self.threshold_ = None
+        self.threshold_scores_ = {}
+        if tuning is not None:
+            self._set_threshold(*tuning)
+        self.gallery_embeddings_ = np.concatenate(embeddings)
+        self.gallery_names_ = names[np.concatenate([p["targets"] for p in parts])]
+
+    def _set_threshold(self, embeddings: np.ndarray, identities: np.ndarray) -> None:
+        distances, same = all_pairs(embeddings, identities)
+        self.threshold_ = choose_threshold(distances, same, self.threshold_target)
+        self.threshold_scores_ = verification_scores(distances, same, self.threshold_)
+
+    # ------------------------------------------------------------ embeddings
+    def embed(self, X) -> np.ndarray:
+        """The embedding of each face.
+
+        Parameters
+        ----------
+        X : array-like, list of arrays or list of paths
+            Face images (any sizes) or image files.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, embedding_dim)
+            Unit vectors (float32).
+        """
+        return self._predict_outputs(X)["embeddings"]
+
+    def distance(self, images_a, images_b) -> np.ndarray:
+        """Euclidean distance between the embeddings of paired images.
+
+        Parameters
+        ----------
+        images_a, images_b : array-like, list of arrays or list of paths
+            Two sequences of the same length; row i of one pairs with row i
+            of the other.
+
+        Returns
+        -------
+        ndarray of shape (n_pairs,)
+            Distances, 0 (identical) to 2 (opposite).
+        """
+        a, b = self.embed(images_a), self.embed(images_b)
+        if len(a) != len(b):
+            raise ValueError(
+                "`images_a` and `images_b` must hold the same number of images (row i "
+                "of one pairs with row i of the other). Received "
+                f"{len(a)} and {len(b)}."
+            )
+        return np.linalg.norm(a.astype(np.float64) - b, axis=1)
+
+    def verify(self, images_a, images_b) -> np.ndarray:
+        """Whether each pair of images shows the same person.
+
+        Parameters
+        ----------
+        images_a, images_b : array-like, list of arrays or list of paths
+            Two sequences of the same length.
+
+        Returns
+        -------
+        ndarray of shape (n_pairs,), bool
+            True where the distance is at most ``threshold_``.
+        """
+        check_is_fitted(self)
+        self._check_threshold()
+        return self.distance(images_a, images_b) <= self.threshold_
+
+    def tune_threshold(self, X, y):
+        """Tune ``threshold_`` on every pair of these images of held-out people.
+
+        Parameters
+        ----------
+        X : array-like, list of arrays or list of paths
+            Face images of people the model was not trained on.
+        y : array-like of shape (n_samples,)
+            The person in each image (at least 2 people with 2 images each).
+
+        Returns
+        -------
+        self
+            The recognizer with its new threshold.
+        """
+        check_is_fitted(self)
+        identities = self._prepare_targets(y, reset=False)
+        self.__dict__.pop("_fit_names", None)
+        self._set_threshold(self._embed_matching(X, identities), identities)
+        return self
+
+    def evaluate(self, X, y) -> dict:
+        """Verification over every pair of ``X``, identification against the gallery.
+
+        Parameters
+        ----------
+        X : array-like, list of arrays or list of paths
+            Face images.
+        y : array-like of shape (n_samples,)
+            The person in each image.
+
+        Returns
+        -------
+        dict
+            ``accuracy`` (rank-1 identification against the gallery), and
+            over all pairs of ``X``: ``roc_auc``, ``n_pairs``, ``n_same`` and,
+            with a threshold, ``balanced_accuracy``, ``true_accept_rate``,
+            ``false_accept_rate`` and (pair) ``accuracy`` as
+            ``pair_accuracy``.
+        """
+        check_is_fitted(self)
+        y = column_or_1d(np.asarray(y, dtype=object))
+        embeddings = self._embed_matching(X, y)
+        scores = verification_scores(*all_pairs(embeddings, y), self.threshold_)
+        if "accuracy" in scores:
+            scores["pair_accuracy"] = scores.pop("accuracy")
+        names = self._identify_embeddings(embeddings, 1, "unknown")[0][:, 0]
+        scores["accuracy"] = float(np.mean(names == y))
+        return scores
+
+    def _embed_matching(self, X, y) -> np.ndarray:
+        embeddings = self.embed(X)
+        if len(embeddings) != len(y):
+            raise ValueError(
+                f"`X` and `y` must have the same number of samples. Received: "
+                f"{len(embeddings)} images in X and {len(y)} identities in y."
+            )
+        return embeddings
+
+    def _check_threshold(self) -> None:
+        if self.threshold_ is None:
+            raise ValueError(
+                "This FaceRecognizer has no verification threshold: it was fitted "
+                "with validation_fraction=0, so no held-out people were left to tune "
+                "it on. Call tune_threshold(images, identities) with people it was "
+                "not trained on. Received: threshold_=None"
+            )
+
+    # ------------------------------------------------------------------ export
+    def _endpoints(self) -> dict:
+        signature = {
+            "images": tf.TensorSpec([None, None, None, None], tf.uint8, name="images")
+        }
+        size, margin = self._size(), self._margin()
+        identify = self._serving_identify()
+
+        def embed(served):
+            faces = center_faces(served["images"], size, margin)
+            return self._outputs({"images": faces})
+
+        def serve(served):
+            return identify(embed(served)["embeddings"])
+
+        return {"serving_default": (serve, signature), "embed": (embed, signature)}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        tags.target_tags.required = True
+        tags.non_deterministic = self.random_state is None
+        return tags

@@ -1,0 +1,279 @@
+"""FaceRecognizer: triplet loss, P x K batches, threshold, gallery, errors."""
+
+import os
+import pickle
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from sklearn.exceptions import NotFittedError
+
+from applied_ml.vision import FaceRecognizer, TripletLoss
+from applied_ml.vision._face_pairs import all_pairs, choose_threshold
+from applied_ml.vision._pk_batches import pk_batches
+from tests.conftest import need
+
+ATT_FACES = os.path.join(
+    os.path.dirname(__file__), "..", "..", "shared", "data", "att_faces"
+)
+# Two people: 0 at (0, 0) and (2, 0), 1 at (0, 1) and (3, 0).
+POINTS = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 1.0], [3.0, 0.0]])
+LABELS = np.array([0, 0, 1, 1])
+
+
+def _per_anchor(loss: TripletLoss, labels, points) -> np.ndarray:
+    return np.asarray(loss.call(tf.constant(labels), tf.constant(points, tf.float32)))
+
+
+def test_batch_hard_loss_by_hand():
+    # anchor: farthest positive, nearest negative, margin 0.5
+    expected = [
+        2 - 1 + 0.5,  # d(0,1)=2; negatives at 1 and 3
+        2 - 1 + 0.5,  # d(1,0)=2; negatives at sqrt(5) and 1
+        np.sqrt(10) - 1 + 0.5,  # d(2,3)=sqrt(10); negatives at 1 and sqrt(5)
+        np.sqrt(10) - 1 + 0.5,  # d(3,2)=sqrt(10); negatives at 3 and 1
+    ]
+    loss = TripletLoss(margin=0.5, mining="batch_hard")
+    np.testing.assert_allclose(_per_anchor(loss, LABELS, POINTS), expected, rtol=1e-6)
+    assert float(loss(LABELS, POINTS)) == pytest.approx(np.mean(expected), rel=1e-6)
+
+
+def test_semi_hard_loss_by_hand():
+    # the nearest negative farther than the positive, else the farthest one
+    expected = [
+        0.0,  # d_ap=2, negative at 3: 2 - 3 + 0.5 < 0
+        2 - np.sqrt(5) + 0.5,  # d_ap=2, negative at sqrt(5)
+        np.sqrt(10) - np.sqrt(5) + 0.5,  # no negative beyond sqrt(10): farthest
+        np.sqrt(10) - 3 + 0.5,  # no negative beyond sqrt(10): farthest, 3
+    ]
+    loss = TripletLoss(margin=0.5, mining="semi_hard")
+    np.testing.assert_allclose(
+        _per_anchor(loss, LABELS, POINTS), expected, rtol=1e-6, atol=1e-7
+    )
+
+
+@pytest.mark.parametrize("mining", ["batch_hard", "semi_hard"])
+def test_an_anchor_without_a_positive_adds_nothing(mining):
+    loss = TripletLoss(margin=0.5, mining=mining)
+    per_anchor = _per_anchor(loss, np.array([0, 0, 1]), POINTS[:3])
+    assert per_anchor[2] == 0.0 and per_anchor[0] > 0.0
+
+
+def test_triplet_loss_is_keras_serializable_and_checks_its_arguments():
+    loss = TripletLoss(margin=0.3, mining="semi_hard")
+    again = keras.losses.deserialize(keras.losses.serialize(loss))
+    assert isinstance(again, TripletLoss)
+    assert (again.margin, again.mining) == (0.3, "semi_hard")
+    with pytest.raises(ValueError, match="`mining` must be one of"):
+        TripletLoss(mining="hardest")
+    with pytest.raises(ValueError, match="`margin` must be >= 0"):
+        TripletLoss(margin=-1)
+
+
+def test_pk_batches_hold_p_people_of_k_images():
+    # person 2 has 3 images, fewer than K = 4
+    identities = np.repeat([0, 1, 2, 3, 4], [10, 10, 3, 6, 8])
+    batches = pk_batches(identities, 3, 4, 6, np.random.default_rng(0))
+    assert batches.shape == (6, 12)
+    seen = set()
+    for batch in batches:
+        people = identities[batch].reshape(3, 4)
+        assert (people == people[:, :1]).all()  # K images of one person per group
+        assert len(set(people[:, 0])) == 3  # P different people
+        for group in batch.reshape(3, 4):
+            person = identities[group[0]]
+            seen.add(int(person))
+            expected_distinct = min(4, int(np.sum(identities == person)))
+            assert len(set(group)) == expected_distinct
+    assert seen == {0, 1, 2, 3, 4}
+    # fewer people than P: every person in every batch
+    small = pk_batches(np.array([0, 0, 1, 1]), 8, 2, 1, np.random.default_rng(0))
+    assert small.shape == (1, 4) and sorted(small[0]) == [0, 1, 2, 3]
+
+
+def test_threshold_choice_on_pairs():
+    same = np.array([True, True, False, False])
+    assert choose_threshold(
+        np.array([0.1, 0.2, 0.6, 0.8]), same, "balanced_accuracy"
+    ) == (pytest.approx(0.4))
+    # at most 1 false accept in 4: the most true accepts within it
+    distances = np.array([0.1, 0.2, 0.5, 0.3, 0.6, 0.7, 0.9])
+    same = np.array([True, True, True, False, False, False, False])
+    assert choose_threshold(distances, same, 0.25) == pytest.approx(0.55)
+    with pytest.raises(ValueError, match="pairs of the same identity and pairs of"):
+        choose_threshold(distances, np.zeros(7, bool), "balanced_accuracy")
+    d, s = all_pairs(np.array([[0.0, 0.0], [3.0, 4.0], [0.0, 1.0]]), [1, 1, 2])
+    np.testing.assert_allclose(d, [5.0, 1.0, np.sqrt(18)])
+    np.testing.assert_array_equal(s, [True, False, False])
+
+
+# ---------------------------------------------------------------- estimator
+def _people(n_people: int = 8, n_images: int = 6, size: int = 32, seed: int = 0):
+    """Each person a fixed random pattern; each image a noisy view of it."""
+    rng = np.random.default_rng(seed)
+    patterns = rng.integers(0, 256, size=(n_people, size, size, 3))
+    y = np.repeat(np.arange(n_people), n_images)
+    noise = rng.integers(0, 256, size=(len(y), size, size, 3))
+    return (0.7 * patterns[y] + 0.3 * noise).astype("uint8"), y
+
+
+SMALL = {
+    "backbone": "small_cnn",
+    "image_size": 32,
+    "identities_per_batch": 4,
+    "augmentation": None,
+    "random_state": 0,
+}
+
+
+@pytest.fixture(scope="module")
+def trained():
+    X, y = _people(10)
+    return FaceRecognizer(**SMALL, epochs=8, early_stopping=False).fit(X, y), X, y
+
+
+def test_threshold_is_tuned_on_held_out_people_only(trained):
+    recognizer, X, y = trained
+    train_idx, val_idx = recognizer._split(len(y), y)
+    held_out = np.unique(y[val_idx])
+    assert not set(held_out) & set(y[train_idx])
+    assert len(held_out) == 2  # 20% of 10 people
+    embeddings = recognizer.embed(X[val_idx])
+    distances, same = all_pairs(embeddings, y[val_idx])
+    assert recognizer.threshold_scores_["n_pairs"] == len(distances) == 66
+    assert recognizer.threshold_ == pytest.approx(
+        choose_threshold(distances, same, "balanced_accuracy")
+    )
+    # every fit image is in the gallery
+    assert len(recognizer.gallery_names_) == len(y)
+
+
+def test_unknown_for_a_person_outside_the_gallery(trained):
+    recognizer, X, y = trained
+    recognizer = pickle.loads(pickle.dumps(recognizer))
+    enrolled = np.isin(y, [0, 1, 2, 3])
+    recognizer.enroll(X[enrolled][::6], y[enrolled][::6], replace=True)
+    names = recognizer.identify(X[y == 9])
+    assert (names == "unknown").mean() >= 0.5, names
+    known = recognizer.identify(X[y == 1])
+    assert (known == 1).mean() >= 0.8
+    top = recognizer.identify(X[:2], top_k=3)
+    assert top.shape == (2, 3)
+
+
+def test_the_gallery_survives_pickle_save_and_export(trained, tmp_path):
+    recognizer, X, y = trained
+    recognizer = pickle.loads(pickle.dumps(recognizer))
+    recognizer.enroll(X[::6][:3], ["ann", "bob", "cy"], replace=True)
+    recognizer.enroll(X[::6][3:5], ["dee", "eve"])
+    expected = recognizer.identify(X, return_distance=True)
+    for restored in (
+        pickle.loads(pickle.dumps(recognizer)),
+        FaceRecognizer.load(_saved(recognizer, tmp_path)),
+    ):
+        names, distances = restored.identify(X, return_distance=True)
+        np.testing.assert_array_equal(names, expected[0])
+        np.testing.assert_allclose(distances, expected[1], atol=1e-6)
+    served = tf.saved_model.load(recognizer.export(tmp_path / "export"))
+    out = served.signatures["serving_default"](images=tf.constant(X))
+    np.testing.assert_array_equal(
+        out["identity"].numpy().astype(str), expected[0].astype(str)
+    )
+    np.testing.assert_allclose(out["distance"].numpy(), expected[1], atol=1e-5)
+
+
+def _saved(recognizer, folder) -> str:
+    path = folder / "faces.keras"
+    recognizer.save(path)
+    return path
+
+
+def test_verify_distance_and_evaluate(trained):
+    recognizer, X, y = trained
+    same = recognizer.verify(X[0:6:2], X[1:6:2])
+    assert same.dtype == bool and same.shape == (3,)
+    distances = recognizer.distance(X[:3], X[6:9])
+    assert distances.shape == (3,) and (distances >= 0).all()
+    scores = recognizer.evaluate(X, y)
+    assert scores["n_pairs"] == len(y) * (len(y) - 1) // 2
+    assert {"roc_auc", "balanced_accuracy", "accuracy"} <= set(scores)
+    assert recognizer.score(X, y) == scores["accuracy"]
+
+
+def test_bad_input_gets_clear_errors(trained):
+    X, y = _people(4, 3)
+    recognizer = FaceRecognizer(**SMALL, epochs=1, validation_fraction=0)
+    recognizer.set_params(early_stopping=False)
+    with pytest.raises(ValueError, match="at least 2 people.*Received images of 1"):
+        recognizer.fit(X, np.zeros(len(X), int))
+    lonely = y.copy()
+    lonely[0] = 99
+    with pytest.raises(ValueError, match="at least 2 images.*Received 1 person.*99"):
+        recognizer.fit(X, lonely)
+    with pytest.raises(ValueError, match="same number of samples.*12.*11"):
+        recognizer.fit(X, y[:-1])
+    with pytest.raises(NotFittedError):
+        recognizer.identify(X)
+    with pytest.raises(NotFittedError):
+        recognizer.enroll(X, y)
+    fitted, X, y = trained
+    with pytest.raises(ValueError, match="same number of samples"):
+        fitted.enroll(X[:3], ["a", "b"])
+    with pytest.raises(ValueError, match="`images_a` and `images_b`"):
+        fitted.verify(X[:3], X[:2])
+    with pytest.raises(ValueError, match="`top_k`"):
+        fitted.identify(X[:2], top_k=11)
+    with pytest.raises(ValueError, match="`validation_fraction=0.5` holds out"):
+        FaceRecognizer(**SMALL, validation_fraction=0.5).fit(*_people(3, 3))
+    no_threshold = FaceRecognizer(
+        **SMALL, epochs=1, validation_fraction=0, early_stopping=False
+    ).fit(*_people(4, 3))
+    with pytest.raises(ValueError, match="no verification threshold"):
+        no_threshold.verify(X[:2], X[2:4])
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"backbone": "vgg"}, "`backbone`"),
+        ({"align": "eyes"}, "`align`"),
+        ({"image_size": (64,)}, "`image_size`"),
+        ({"backbone": "face_resnet", "image_size": 160}, "150 for backbone"),
+        (
+            {"backbone": "face_resnet", "image_size": None, "embedding_dim": 64},
+            "128 for backbone",
+        ),
+        ({"threshold_target": 1.5}, "`threshold_target`"),
+        ({"identities_per_batch": 1}, "`identities_per_batch`"),
+        ({"fine_tune_layers": 2}, "`fine_tune_layers` applies"),
+        ({"augmentation": ("blur",)}, "`augmentation`"),
+    ],
+)
+def test_bad_parameters_are_refused(params, match):
+    X, y = _people(4, 3)
+    with pytest.raises(ValueError, match=match):
+        FaceRecognizer(**{**SMALL, **params}).fit(X, y)
+
+
+def test_trained_embedding_separates_unseen_people_better_than_pixels():
+    """Real faces: 20 people to train on, 10 unseen ones to tell apart."""
+    need("../shared/data/att_faces", os.path.isdir(ATT_FACES))
+    from sklearn.metrics import roc_auc_score
+
+    from applied_ml.datasets import load_att_faces
+
+    images, people = load_att_faces(ATT_FACES)
+    train, unseen = people <= 20, people > 30
+    recognizer = FaceRecognizer(
+        backbone="efficientnet_lite0",
+        image_size=(96, 80),
+        epochs=4,
+        early_stopping=False,
+        random_state=0,
+    ).fit(images[train], people[train])
+    scores = recognizer.evaluate(images[unseen], people[unseen])
+    pixels = images[unseen].reshape(100, -1).astype("float64")
+    distances, same = all_pairs(pixels, people[unseen])
+    pixel_auc = roc_auc_score(same, -distances)
+    assert scores["roc_auc"] >= pixel_auc + 0.02, (scores, pixel_auc)

@@ -277,3 +277,88 @@ def test_trained_embedding_separates_unseen_people_better_than_pixels():
     distances, same = all_pairs(pixels, people[unseen])
     pixel_auc = roc_auc_score(same, -distances)
     assert scores["roc_auc"] >= pixel_auc + 0.02, (scores, pixel_auc)
+
+
+# ---------------------------------------------------------------- alignment
+def test_similarity_recovers_a_known_transform():
+    from applied_ml.vision._face_align import TEMPLATE, similarity
+
+    angle, scale, shift = 0.3, 1.7, np.array([12.0, -5.0])
+    rotation = np.array(
+        [[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]
+    )
+    source = TEMPLATE * 100
+    target = scale * source @ rotation.T + shift
+    matrix = similarity(source, target)
+    np.testing.assert_allclose(matrix[:2, :2], scale * rotation, atol=1e-9)
+    np.testing.assert_allclose(matrix[:2, 2], shift, atol=1e-9)
+
+
+def _att_faces():
+    need("../shared/data/att_faces", os.path.isdir(ATT_FACES))
+    from applied_ml.datasets import load_att_faces
+
+    return load_att_faces(ATT_FACES)
+
+
+def _need_mtcnn_and_face_api():
+    import importlib.util
+
+    from applied_ml.vision import _face_resnet
+
+    need("mtcnn (make install)", importlib.util.find_spec("mtcnn") is not None)
+    try:
+        _face_resnet.package_path()
+    except FileNotFoundError:
+        need("the face-api weights (make face-api)", False)
+
+
+def test_mtcnn_crops_put_the_landmarks_on_the_template():
+    images, _ = _att_faces()
+    _need_mtcnn_and_face_api()
+    from applied_ml.vision._face_align import TEMPLATE, detect_landmarks
+
+    recognizer = FaceRecognizer(backbone="face_resnet", align="mtcnn")
+    faces, found = recognizer.crop_faces(images[::40])
+    assert faces.shape == (10, 150, 150, 3) and found.all()
+    landmarks = detect_landmarks(faces)
+    error = np.abs(landmarks - TEMPLATE * 150).mean(axis=(0, 1))
+    assert (error < 6).all(), error  # pixels of the 150 px crop
+
+
+def test_pretrained_face_model_identifies_unseen_people():
+    """face_resnet + MTCNN, nothing trained: one photo enrolled per person."""
+    images, people = _att_faces()
+    _need_mtcnn_and_face_api()
+    seen, unseen = people <= 10, people > 30
+    recognizer = FaceRecognizer(backbone="face_resnet", align="mtcnn")
+    recognizer.fit(images[seen], people[seen])
+    assert recognizer.n_iter_ == 0 and recognizer.threshold_ is not None
+    new, names = images[unseen], people[unseen]
+    recognizer.enroll(new[::10], names[::10], replace=True)
+    queries = np.arange(len(new)) % 10 != 0
+    assert recognizer.score(new[queries], names[queries]) >= 0.97
+    # a blank image has no face: a per-image answer, not a crash
+    blank = np.full((112, 92), 128, np.uint8)
+    answers = recognizer.identify([new[1], blank])
+    assert answers[0] == names[1] and answers[1] == "no face"
+    assert np.isnan(recognizer.embed([blank])).all()
+    assert not recognizer.verify([blank], [new[1]])[0]
+    with pytest.raises(ValueError, match=r"No face was found in 1 image.*\[1\]"):
+        recognizer.enroll([new[0], blank], ["a", "b"])
+
+
+def test_mtcnn_export_serves_the_aligned_crops(tmp_path):
+    images, people = _att_faces()
+    _need_mtcnn_and_face_api()
+    recognizer = FaceRecognizer(backbone="face_resnet", align="mtcnn")
+    recognizer.fit(images[:40], people[:40])
+    served = tf.saved_model.load(recognizer.export(tmp_path / "faces"))
+    faces, _ = recognizer.crop_faces(images[:40:7])
+    out = served.signatures["serving_default"](faces=tf.constant(faces))
+    np.testing.assert_array_equal(
+        out["identity"].numpy().astype(str),
+        recognizer.identify(images[:40:7]).astype(str),
+    )
+    embed = served.signatures["embed"](faces=tf.constant(faces))["embeddings"]
+    np.testing.assert_allclose(embed, recognizer.embed(images[:40:7]), atol=1e-5)

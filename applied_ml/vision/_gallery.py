@@ -14,6 +14,8 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from applied_ml._validation import check_number
 
 UNKNOWN = "unknown"
+# The answer for an image in which align="mtcnn" found no face.
+NO_FACE = "no face"
 
 
 def nearest_identities(embeddings, gallery, codes, n_names: int, k: int):
@@ -92,7 +94,7 @@ class GalleryMixin:
                 f"NaN), the first at position {first}. Received: "
                 f"names[{first}]={names[first]!r}"
             )
-        embeddings = self._embed_matching(X, names)
+        embeddings = self._embed_matching(X, names, "enroll")
         if replace:
             self.gallery_embeddings_, self.gallery_names_ = embeddings, names
             return self
@@ -130,7 +132,8 @@ class GalleryMixin:
         -------
         names : ndarray of shape (n_samples,) or (n_samples, top_k)
             Enrolled names or ``unknown`` (object array); one column per
-            rank when ``top_k > 1``.
+            rank when ``top_k > 1``. ``"no face"`` (distance NaN) for an
+            image in which ``align="mtcnn"`` found no face.
         distances : ndarray, optional
             With ``return_distance``: the distances, of the same shape.
         """
@@ -205,6 +208,8 @@ class GalleryMixin:
         names, distances = people[order.numpy()], distances.numpy()
         if self.threshold_ is not None:
             names[distances > np.float32(self.threshold_)] = unknown
+        no_face = np.isnan(embeddings).any(axis=1)
+        names[no_face], distances[no_face] = NO_FACE, np.nan
         return names, distances
 
     def _serving_identify(self):

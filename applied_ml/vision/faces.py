@@ -19,6 +19,7 @@ from applied_ml.vision._augment import (
     check_augmentation,
     make_augmenter,
 )
+from applied_ml.vision._face_align import align_faces, detect_landmarks
 from applied_ml.vision._face_crop import CENTER_MARGIN, center_faces, crop_faces
 from applied_ml.vision._face_model import (
     FACE_BACKBONES,
@@ -35,7 +36,7 @@ from applied_ml.vision._gallery import GalleryMixin
 from applied_ml.vision._pk_batches import pk_batches
 from applied_ml.vision.triplet import MINING, TripletLoss
 
-ALIGNMENTS = ("center",)
+ALIGNMENTS = ("center", "mtcnn")
 FACE_AUGMENTATIONS = ("flip", "translation", "brightness", "contrast")
 
 
@@ -67,12 +68,15 @@ default="efficientnet_lite0"
         Height and width (or one side of a square) the face crop is resized
         to; the backbone's own when None: 150 x 150 for ``"face_resnet"``
         (which needs it), 192 x 160 for Lite0, 80 x 64 for the small CNN.
-    align : {{"center", None}}, default=None
+    align : {{"center", "mtcnn", None}}, default=None
         None: the images are face crops; each whole image is used.
         ``"center"``: the images are photos framed on one face; the face is
         the centred box left after cutting 10% of the height and width from
-        each side. A crop of another aspect ratio than ``image_size`` is
-        stretched to it.
+        each side. ``"mtcnn"``: the MTCNN detector (``pip install mtcnn``)
+        finds the largest face and its eyes, nose and mouth corners, and the
+        image is warped so they land where dlib's aligned crops have them
+        (what ``"face_resnet"`` was trained on). A crop of another aspect
+        ratio than ``image_size`` is stretched to it. See ``crop_faces``.
     embedding_dim : int, default=128
         Size of the embedding (128 for ``"face_resnet"``).
     margin : float, default=0.2
@@ -318,8 +322,36 @@ default="efficientnet_lite0"
         return self
 
     def _prepare_inputs(self, X, *, reset: bool) -> dict:
+        faces, found = self.crop_faces(X)
+        return {"images": faces, "found": found}
+
+    def crop_faces(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """The face crops the network takes, as ``align`` makes them.
+
+        Parameters
+        ----------
+        X : array-like, list of arrays or list of paths
+            Images (any sizes) or image files.
+
+        Returns
+        -------
+        faces : ndarray of shape (n, height, width, 3), uint8
+            One crop of ``image_size`` per image (black where no face was
+            found).
+        found : ndarray of shape (n,), bool
+            False for images in which ``align="mtcnn"`` found no face.
+        """
+        self._check_params()
         images = images_data.as_images(X)
-        return {"images": crop_faces(images, self._size(), self._margin())}
+        if self.align == "mtcnn":
+            points = detect_landmarks(images)
+            found = ~np.isnan(points).any(axis=(1, 2))
+            return align_faces(images, points, self._size()), found
+        faces = crop_faces(images, self._size(), self._margin())
+        return faces, np.ones(len(faces), bool)
+
+    def _match_targets(self, inputs: dict, targets) -> None:
+        _check_found(inputs["found"], "fit")
 
     def _prepare_targets(self, y, *, reset: bool) -> np.ndarray:
         y = column_or_1d(
@@ -385,7 +417,10 @@ default="efficientnet_lite0"
         return TripletLoss(margin=self.margin, mining=self.mining)
 
     def _input_signature(self):
-        return {"images": tf.TensorSpec([None, *self._size(), 3], tf.uint8)}
+        return {
+            "images": tf.TensorSpec([None, *self._size(), 3], tf.uint8),
+            "found": tf.TensorSpec([None], tf.bool),
+        }
 
     # --------------------------------------------------------------- batches
     def _examples_pipeline(self, parts: dict, *, training: bool):
@@ -439,6 +474,11 @@ default="efficientnet_lite0"
     def _decode(self, raw) -> dict:
         return {"embeddings": raw}
 
+    def _outputs(self, inputs) -> dict:
+        embeddings = super()._outputs(inputs)["embeddings"]
+        found = inputs["found"][:, tf.newaxis]
+        return {"embeddings": tf.where(found, embeddings, float("nan"))}
+
     def _phases(self) -> tuple:
         frozen = self.backbone == "face_resnet" and not self.fine_tune_layers
         return () if frozen else ("train",)
@@ -486,7 +526,8 @@ default="efficientnet_lite0"
         Returns
         -------
         ndarray of shape (n_samples, embedding_dim)
-            Unit vectors (float32).
+            Unit vectors (float32); NaN rows for images in which
+            ``align="mtcnn"`` found no face.
         """
         return self._predict_outputs(X)["embeddings"]
 
@@ -548,7 +589,9 @@ default="efficientnet_lite0"
         check_is_fitted(self)
         identities = self._prepare_targets(y, reset=False)
         self.__dict__.pop("_fit_names", None)
-        self._set_threshold(self._embed_matching(X, identities), identities)
+        self._set_threshold(
+            self._embed_matching(X, identities, "tune_threshold"), identities
+        )
         return self
 
     def evaluate(self, X, y) -> dict:
@@ -572,7 +615,7 @@ default="efficientnet_lite0"
         """
         check_is_fitted(self)
         y = column_or_1d(np.asarray(y, dtype=object))
-        embeddings = self._embed_matching(X, y)
+        embeddings = self._embed_matching(X, y, "evaluate")
         scores = verification_scores(*all_pairs(embeddings, y), self.threshold_)
         if "accuracy" in scores:
             scores["pair_accuracy"] = scores.pop("accuracy")
@@ -580,13 +623,14 @@ default="efficientnet_lite0"
         scores["accuracy"] = float(np.mean(names == y))
         return scores
 
-    def _embed_matching(self, X, y) -> np.ndarray:
+    def _embed_matching(self, X, y, use: str) -> np.ndarray:
         embeddings = self.embed(X)
         if len(embeddings) != len(y):
             raise ValueError(
                 f"`X` and `y` must have the same number of samples. Received: "
                 f"{len(embeddings)} images in X and {len(y)} identities in y."
             )
+        _check_found(~np.isnan(embeddings).any(axis=1), use)
         return embeddings
 
     def _check_threshold(self) -> None:
@@ -600,15 +644,28 @@ default="efficientnet_lite0"
 
     # ------------------------------------------------------------------ export
     def _endpoints(self) -> dict:
-        signature = {
-            "images": tf.TensorSpec([None, None, None, None], tf.uint8, name="images")
-        }
         size, margin = self._size(), self._margin()
         identify = self._serving_identify()
+        if self.align == "mtcnn":
+            # MTCNN runs NumPy between its networks: it cannot be part of a
+            # graph, so these endpoints take the crops of crop_faces
+            signature = {
+                "faces": tf.TensorSpec([None, *size, 3], tf.uint8, name="faces")
+            }
+        else:
+            signature = {
+                "images": tf.TensorSpec(
+                    [None, None, None, None], tf.uint8, name="images"
+                )
+            }
 
         def embed(served):
-            faces = center_faces(served["images"], size, margin)
-            return self._outputs({"images": faces})
+            if self.align == "mtcnn":
+                faces = served["faces"]
+            else:
+                faces = center_faces(served["images"], size, margin)
+            found = tf.ones(tf.shape(faces)[:1], tf.bool)
+            return self._outputs({"images": faces, "found": found})
 
         def serve(served):
             return identify(embed(served)["embeddings"])
@@ -622,3 +679,14 @@ default="efficientnet_lite0"
         tags.target_tags.required = True
         tags.non_deterministic = self.random_state is None
         return tags
+
+
+def _check_found(found: np.ndarray, use: str) -> None:
+    """Refuse images without a face where every image must have one."""
+    if not found.all():
+        missing = np.flatnonzero(~found)
+        raise ValueError(
+            f"No face was found in {missing.size} image(s) given to {use}, at "
+            f"positions {missing.tolist()[:10]}: drop them, crop them by hand, or "
+            f"use align='center'. Received: align='mtcnn' and images without a face."
+        )

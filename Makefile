@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install data face-api test lint format demo bench bench-peers clean
+.PHONY: install data face-api test lint format demo bench bench-peers bench-faces clean
 
 $(STAMP): pyproject.toml setup.cfg
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,7 @@ bench: install data
 	$(PY) benchmarks/tabular_speed.py
 	$(PY) benchmarks/image_classification.py
 	$(MAKE) bench-peers
+	$(MAKE) bench-faces
 
 # The heavy peers (PyTorch, Ultralytics) live in their own venv, never in
 # .venv. PyTorch 2.14.1 and torchvision 0.29.1 are the builds pip finds on
@@ -74,6 +75,24 @@ $(PEERS_STAMP):
 bench-peers: install data $(PEERS_STAMP)
 	$(PY) benchmarks/detection.py
 	$(PY) benchmarks/segmentation.py --tasks scenes,coco128
+
+# dlib's face descriptor (face_recognition) in its own venv: dlib-bin and the
+# models as wheels, face-recognition without its dependencies (it asks for
+# dlib, which dlib-bin provides under another name).
+FACES_PEER := benchmarks/.venv-faces
+FACES_PEER_STAMP := $(FACES_PEER)/.installed
+
+$(FACES_PEER_STAMP):
+	test -x $(FACES_PEER)/bin/python || $(PYTHON) -m venv $(FACES_PEER)
+	$(FACES_PEER)/bin/python -m pip install --quiet --upgrade pip
+	$(FACES_PEER)/bin/python -m pip install --quiet --only-binary=:all: \
+		dlib-bin==20.0.1.post1 numpy==2.4.6 pillow==13.0.0 click==8.5.1
+	$(FACES_PEER)/bin/python -m pip install --quiet face-recognition-models==0.3.0
+	$(FACES_PEER)/bin/python -m pip install --quiet --no-deps face-recognition==1.3.0
+	touch $(FACES_PEER_STAMP)
+
+bench-faces: install face-api $(FACES_PEER_STAMP)
+	$(PY) benchmarks/faces.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

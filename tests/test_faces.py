@@ -156,6 +156,8 @@ def test_unknown_for_a_person_outside_the_gallery(trained):
     recognizer.enroll(X[enrolled][::6], y[enrolled][::6], replace=True)
     names = recognizer.identify(X[y == 9])
     assert (names == "unknown").mean() >= 0.5, names
+    nearest = recognizer.identify(X[y == 9], unknown=None)
+    assert set(nearest) <= {0, 1, 2, 3}
     known = recognizer.identify(X[y == 1])
     assert (known == 1).mean() >= 0.8
     top = recognizer.identify(X[:2], top_k=3)
@@ -362,3 +364,21 @@ def test_mtcnn_export_serves_the_aligned_crops(tmp_path):
     )
     embed = served.signatures["embed"](faces=tf.constant(faces))["embeddings"]
     np.testing.assert_allclose(embed, recognizer.embed(images[:40:7]), atol=1e-5)
+
+
+def test_the_faces_tutorial_runs_end_to_end(tmp_path):
+    import subprocess
+    import sys
+
+    _att_faces()
+    _need_mtcnn_and_face_api()
+    tutorial = os.path.join(os.path.dirname(__file__), "..", "tutorials", "faces.py")
+    result = subprocess.run(
+        [sys.executable, tutorial], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    rank1 = float(out.split("rank-1 accuracy: ")[1].split()[0])
+    assert rank1 >= 0.97, out
+    assert "same as recognizer.identify in this process: True" in out, out
+    assert "wrote outputs/faces_matches.png" in out, out

@@ -104,7 +104,7 @@ def verification_scores(
     dict
         ``roc_auc``, ``n_pairs`` and ``n_same``; with a threshold also
         ``balanced_accuracy``, ``true_accept_rate``, ``false_accept_rate``
-        and ``accuracy``.
+        and ``pair_accuracy``.
     """
     scores = {
         "roc_auc": float(roc_auc_score(same, -distances)),
@@ -120,6 +120,6 @@ def verification_scores(
         balanced_accuracy=(tar + 1.0 - far) / 2,
         true_accept_rate=tar,
         false_accept_rate=far,
-        accuracy=float((accepted == same).mean()),
+        pair_accuracy=float((accepted == same).mean()),
     )
     return scores

@@ -124,9 +124,10 @@ class GalleryMixin:
         return_distance : bool, default=False
             Also return the distance to each returned person's nearest
             enrolled image.
-        unknown : object, default="unknown"
-            The answer where the distance is beyond ``threshold_`` (never
-            given while ``threshold_`` is None).
+        unknown : object or None, default="unknown"
+            The answer where the distance is beyond ``threshold_`` (at every
+            rank of ``top_k``). None: always the nearest enrolled people,
+            whatever their distance (as while ``threshold_`` is None).
 
         Returns
         -------
@@ -206,7 +207,7 @@ class GalleryMixin:
             embeddings, self.gallery_embeddings_, codes, len(people), top_k
         )
         names, distances = people[order.numpy()], distances.numpy()
-        if self.threshold_ is not None:
+        if self.threshold_ is not None and unknown is not None:
             names[distances > np.float32(self.threshold_)] = unknown
         no_face = np.isnan(embeddings).any(axis=1)
         names[no_face], distances[no_face] = NO_FACE, np.nan

@@ -55,6 +55,13 @@ class FaceRecognizer(GalleryMixin, KerasEstimator):
     enough), and ``identify`` names the nearest enrolled person, or
     ``"unknown"`` when even the nearest is beyond the threshold.
 
+    ``export`` writes a SavedModel with two endpoints: ``serving_default``
+    identifies against the gallery exported with it (``identity``, the
+    names as strings or ``"unknown"``, and ``distance``), ``embed`` returns
+    ``embeddings``. Both take ``images``: uint8 (n, height, width, channels)
+    of any size, 1 or 3 channels; with ``align="mtcnn"``, ``faces``: the
+    crops of ``crop_faces`` instead.
+
     Parameters
     ----------
     backbone : {{"efficientnet_lite0", "face_resnet", "small_cnn"}}, \
@@ -610,15 +617,12 @@ default="efficientnet_lite0"
             ``accuracy`` (rank-1 identification against the gallery), and
             over all pairs of ``X``: ``roc_auc``, ``n_pairs``, ``n_same`` and,
             with a threshold, ``balanced_accuracy``, ``true_accept_rate``,
-            ``false_accept_rate`` and (pair) ``accuracy`` as
-            ``pair_accuracy``.
+            ``false_accept_rate`` and ``pair_accuracy``.
         """
         check_is_fitted(self)
         y = column_or_1d(np.asarray(y, dtype=object))
         embeddings = self._embed_matching(X, y, "evaluate")
         scores = verification_scores(*all_pairs(embeddings, y), self.threshold_)
-        if "accuracy" in scores:
-            scores["pair_accuracy"] = scores.pop("accuracy")
         names = self._identify_embeddings(embeddings, 1, "unknown")[0][:, 0]
         scores["accuracy"] = float(np.mean(names == y))
         return scores

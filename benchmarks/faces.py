@@ -59,11 +59,15 @@ DLIB_THRESHOLD = 0.6
 # name -> FaceRecognizer parameters (random_state added)
 OURS = {
     "small_cnn": {"backbone": "small_cnn", "epochs": 40},
-    "lite0_frozen": {"backbone": "efficientnet_lite0", "epochs": 30},
+    "lite0_frozen": {
+        "backbone": "efficientnet_lite0",
+        "learning_rate": 3e-4,
+        "epochs": 30,
+    },
     "lite0_fine_tuned": {
         "backbone": "efficientnet_lite0",
-        "fine_tune_layers": 20,
-        "learning_rate": 3e-4,
+        "fine_tune_layers": 40,
+        "learning_rate": 1e-4,
         "epochs": 30,
     },
     "face_resnet_center": {"backbone": "face_resnet", "align": "center"},

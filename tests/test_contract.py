@@ -153,7 +153,8 @@ CASES = [
     Case("image_segmenter", ImageSegmenter, {"encoder": "unet", "weights": None,
          "image_size": 32, "base_filters": 4, "depth": 2, "epochs": 2}, _masks),
     Case("face_recognizer", FaceRecognizer, {"backbone": "small_cnn", "image_size": 32,
-         "align": None, "identities_per_batch": 3, "epochs": 2}, _faces, endpoints={
+         "align": None, "identities_per_batch": 3, "mining": "batch_hard",
+         "epochs": 2}, _faces, endpoints={
         "serving_default": _identified,
         "embed": lambda e, X: {"embeddings": e.embed(X)}}),
     Case("toy_autoencoder", ToyAutoencoder, {"epochs": 3}, _rows, endpoints={

@@ -89,7 +89,7 @@ default="efficientnet_lite0"
     margin : float, default=0.2
         Triplet loss margin, in the embedding's Euclidean distance (0-2 for
         unit vectors).
-    mining : {{"batch_hard", "semi_hard"}}, default="batch_hard"
+    mining : {{"batch_hard", "semi_hard"}}, default="semi_hard"
         How triplets are mined in each batch (see ``TripletLoss``).
     identities_per_batch : int, default=8
         People per training batch (P).
@@ -163,7 +163,7 @@ default="efficientnet_lite0"
         align=None,
         embedding_dim=128,
         margin=0.2,
-        mining="batch_hard",
+        mining="semi_hard",
         identities_per_batch=8,
         images_per_identity=4,
         fine_tune_layers=0,

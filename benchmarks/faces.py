@@ -212,19 +212,23 @@ def plot_rocs(results: dict, path: Path) -> str:
 
 
 def plot_match_grid(recognizer, images, people, path: Path) -> str:
-    """One-shot draw 0: the misses first, then hits, each beside its match."""
+    """The first one-shot draw with a miss: misses, then one hit per person."""
     names = np.unique(people)
-    picks = np.random.default_rng(0).integers(0, 10, size=len(names))
-    gallery = np.array(
-        [np.flatnonzero(people == p)[k] for p, k in zip(names, picks, strict=True)]
-    )
-    queries = np.setdiff1d(np.arange(len(people)), gallery)
-    recognizer.enroll(images[gallery], people[gallery], replace=True)
-    answers, distances = recognizer.identify(images[queries], return_distance=True)
+    for seed in range(DRAWS):
+        picks = np.random.default_rng(seed).integers(0, 10, size=len(names))
+        gallery = np.array(
+            [np.flatnonzero(people == p)[k] for p, k in zip(names, picks, strict=True)]
+        )
+        queries = np.setdiff1d(np.arange(len(people)), gallery)
+        recognizer.enroll(images[gallery], people[gallery], replace=True)
+        answers, distances = recognizer.identify(images[queries], return_distance=True)
+        if (answers != people[queries]).any():
+            break
     by_name = dict(zip(people[gallery].tolist(), gallery, strict=True))
-    wrong = np.flatnonzero(answers != people[queries])
-    right = np.flatnonzero(answers == people[queries])
-    shown = np.concatenate([wrong[:6], right[: 9 - min(len(wrong), 6)]])
+    wrong = np.flatnonzero(answers != people[queries])[:3]
+    _, one_each = np.unique(people[queries], return_index=True)
+    right = [i for i in one_each if answers[i] == people[queries][i]]
+    shown = np.concatenate([wrong, right[: 9 - len(wrong)]]).astype(int)
     matches = [
         images[by_name[a]] if a in by_name else np.zeros_like(images[0])
         for a in answers[shown]

@@ -21,10 +21,10 @@ def center_faces(images, size: tuple[int, int], margin: float):
     ----------
     images : tensor of shape (n, height, width, channels)
         Pixels 0-255, 1 (grey, repeated to RGB) or 3 channels.
-    size : tuple of (int, int)
+    size : tuple of (int, int) or tensor
         Height and width of the output; a box of another aspect ratio is
         stretched to it.
-    margin : float
+    margin : float or tensor
         Share of the height and of the width cut from each side (0 keeps
         the whole image).
 
@@ -50,7 +50,15 @@ def _cut(length, margin: float):
     return tf.minimum(cut, (length - 1) // 2)
 
 
-_center_faces = tf.function(center_faces, reduce_retracing=True)
+# size and margin as tensors: one trace serves every recognizer's crop size
+_center_faces = tf.function(
+    center_faces,
+    input_signature=[
+        tf.TensorSpec([None, None, None, None], tf.float32),
+        tf.TensorSpec([2], tf.int32),
+        tf.TensorSpec([], tf.float32),
+    ],
+)
 
 
 def crop_faces(images, size: tuple[int, int], margin: float) -> np.ndarray:
@@ -82,5 +90,7 @@ def crop_faces(images, size: tuple[int, int], margin: float) -> np.ndarray:
         for start in range(0, len(rows), _CHUNK):
             chunk = rows[start : start + _CHUNK]
             pixels = np.stack([np.asarray(images[i], np.float32) for i in chunk])
-            out[chunk] = _center_faces(pixels, size, margin).numpy()
+            out[chunk] = _center_faces(
+                pixels, tf.constant(size, tf.int32), tf.constant(margin, tf.float32)
+            ).numpy()
     return out

@@ -76,8 +76,8 @@ OURS = {
         "backbone": "face_resnet",
         "align": "mtcnn",
         "fine_tune_layers": 3,
-        "learning_rate": 1e-4,
-        "epochs": 20,
+        "fine_tune_learning_rate": 1e-4,
+        "fine_tune_epochs": 20,
     },
 }
 BASELINES = ("raw_pixels", "eigenfaces", "lite0_imagenet_features")
@@ -151,8 +151,8 @@ def baseline(name: str, train, unseen) -> dict:
 
 def ours(name: str, params: dict, train, unseen, quick: bool) -> tuple[dict, object]:
     params = dict(params, random_state=SEED)
-    if quick and "epochs" in params:
-        params["epochs"] = 2
+    if quick:
+        params.update(epochs=2, fine_tune_epochs=2)
     recognizer = FaceRecognizer(**params)
     start = time.perf_counter()
     recognizer.fit(*train)

@@ -100,7 +100,8 @@ def _faces(size: int = 32):
 
 def _identified(estimator, X) -> dict:
     names, distances = estimator.identify(X, return_distance=True)
-    return {"identity": names, "distance": distances}
+    # served names are strings: compare as text
+    return {"identity": names.astype(object), "distance": distances}
 
 
 def _rows():

@@ -133,6 +133,15 @@ def trained():
     return FaceRecognizer(**SMALL, epochs=8, early_stopping=False).fit(X, y), X, y
 
 
+def test_fits_from_tf_data():
+    X, y = _people(6, 4)
+    dataset = tf.data.Dataset.from_tensor_slices((X, y)).batch(8)
+    recognizer = FaceRecognizer(**SMALL, epochs=1, validation_fraction=0.34)
+    recognizer.fit(dataset)
+    assert len(recognizer.gallery_names_) == len(y)
+    assert recognizer.identities_.tolist() == list(range(6))
+
+
 def test_threshold_is_tuned_on_held_out_people_only(trained):
     recognizer, X, y = trained
     train_idx, val_idx = recognizer._split(len(y), y)
@@ -203,6 +212,31 @@ def test_verify_distance_and_evaluate(trained):
     assert recognizer.score(X, y) == scores["accuracy"]
 
 
+def test_grid_search_folds_keep_every_person_in_the_gallery():
+    from sklearn.base import is_classifier
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = _people(8, 6)
+    recognizer = FaceRecognizer(**SMALL, epochs=3, validation_fraction=0.25)
+    assert is_classifier(recognizer)  # so cross-validation stratifies by person
+    search = GridSearchCV(recognizer, {"margin": [0.1, 0.3]}, cv=3).fit(X, y)
+    assert search.best_score_ >= 0.8, search.cv_results_["mean_test_score"]
+    # a named scorer reads classes_ and takes string names: a score, not NaN
+    named = GridSearchCV(recognizer, {"margin": [0.1]}, cv=3, scoring="accuracy")
+    names = np.array([f"person {i}" for i in y])
+    assert named.fit(X, names).best_score_ >= 0.8
+
+
+def test_names_of_several_types_stay_as_given(trained):
+    recognizer, X, y = trained
+    recognizer = pickle.loads(pickle.dumps(recognizer))
+    recognizer.enroll(X[[0, 6]], ["ann", 3], replace=True)
+    assert recognizer.gallery_names_.tolist() == ["ann", 3]
+    names = recognizer.identify(X[[1, 7]], unknown=None)
+    assert names.tolist() == ["ann", 3]
+    assert recognizer.score(X[[1, 7]], ["ann", 3]) == 1.0
+
+
 def test_bad_input_gets_clear_errors(trained):
     X, y = _people(4, 3)
     recognizer = FaceRecognizer(**SMALL, epochs=1, validation_fraction=0)
@@ -226,6 +260,13 @@ def test_bad_input_gets_clear_errors(trained):
         fitted.verify(X[:3], X[:2])
     with pytest.raises(ValueError, match="`top_k`"):
         fitted.identify(X[:2], top_k=11)
+    with pytest.raises(ValueError, match="pairs of the same identity and pairs"):
+        fitted.evaluate(X[:6], y[:6])  # one person only
+    with pytest.raises(ValueError, match="A folder of people"):
+        fitted.identify(str(os.path.dirname(__file__)))
+    triples = tf.data.Dataset.from_tensor_slices((X, y, np.ones(len(y)))).batch(8)
+    with pytest.raises(ValueError, match=r"\(images, identities\) batches"):
+        FaceRecognizer(**SMALL).fit(triples)
     with pytest.raises(ValueError, match="`validation_fraction=0.5` holds out"):
         FaceRecognizer(**SMALL, validation_fraction=0.5).fit(*_people(3, 3))
     no_threshold = FaceRecognizer(
@@ -348,6 +389,30 @@ def test_pretrained_face_model_identifies_unseen_people():
     assert not recognizer.verify([blank], [new[1]])[0]
     with pytest.raises(ValueError, match=r"No face was found in 1 image.*\[1\]"):
         recognizer.enroll([new[0], blank], ["a", "b"])
+
+
+def test_fine_tuning_the_face_model_runs_one_phase_on_its_top():
+    images, people = _att_faces()
+    _need_mtcnn_and_face_api()
+    recognizer = FaceRecognizer(
+        backbone="face_resnet",
+        fine_tune_layers=1,
+        fine_tune_learning_rate=1e-4,
+        fine_tune_epochs=2,
+        early_stopping=False,
+        random_state=0,
+    )
+    assert recognizer._phases() == ("fine_tune",)
+    before = FaceRecognizer(backbone="face_resnet").fit(images[:60], people[:60])
+    recognizer.fit(images[:60], people[:60])
+    assert recognizer.n_iter_ == 2
+    trainable = [w.name for w in recognizer.model_.trainable_weights]
+    assert trainable == ["kernel"]  # the fc layer alone (no bias)
+    # the trunk below did not move: the penultimate features agree
+    changed = np.abs(recognizer.embed(images[:5]) - before.embed(images[:5])).max()
+    assert changed > 0
+    lite0 = FaceRecognizer(backbone="efficientnet_lite0", fine_tune_layers=3)
+    assert lite0._phases() == ("train", "fine_tune")
 
 
 def test_mtcnn_export_serves_the_aligned_crops(tmp_path):

@@ -17,9 +17,9 @@ FACE_BACKBONES = tuple(FACE_SIZES)
 
 
 def build_face_embedder(
-    meta: dict, *, backbone: str, embedding_dim: int, fine_tune_layers: int
+    meta: dict, *, backbone: str, embedding_dim: int
 ) -> keras.Model:
-    """The embedding network, with the layers to train made trainable.
+    """The embedding network; a pretrained trunk starts frozen.
 
     Parameters
     ----------
@@ -31,9 +31,6 @@ def build_face_embedder(
         two with a dense projection to ``embedding_dim``.
     embedding_dim : int
         Size of the embedding (128 for ``"face_resnet"``).
-    fine_tune_layers : int
-        Top layers (with weights) of a pretrained backbone that train; the
-        projection of ``"efficientnet_lite0"`` always trains.
 
     Returns
     -------
@@ -46,7 +43,7 @@ def build_face_embedder(
     if backbone == "face_resnet":
         network = _face_resnet.build_face_resnet()
         network.load_weights(_face_resnet.pretrained_weights_path())
-        train_top(network, fine_tune_layers)
+        train_top(network, 0)
         scaled = _ImageScaling(
             mean=_face_resnet.MEAN, std=_face_resnet.PIXEL_SCALE, name="face_scaling"
         )(inputs)
@@ -59,8 +56,16 @@ def build_face_embedder(
             input_shape=(*size, 3),
         )
         if pretrained:
-            train_top(features.get_layer("backbone"), fine_tune_layers)
+            train_top(features.get_layer("backbone"), 0)
             features = InferenceMode(features, name="pretrained")
         x = keras.layers.Dense(embedding_dim, name="projection")(features(inputs))
     outputs = keras.layers.UnitNormalization(name="l2_normalize")(x)
     return keras.Model(inputs, outputs, name=f"face_embedder_{backbone}")
+
+
+def trunk_of(model: keras.Model) -> keras.Model:
+    """The pretrained network inside a model of :func:`build_face_embedder`."""
+    names = [layer.name for layer in model.layers]
+    if "face_resnet" in names:
+        return model.get_layer("face_resnet")
+    return model.get_layer("pretrained").layer.get_layer("backbone")

@@ -1,6 +1,8 @@
 """Verification over pairs: every pair's distance, threshold choice, scores."""
 
 import numpy as np
+import pandas as pd
+from scipy.spatial.distance import pdist
 from sklearn.metrics import roc_auc_score
 
 THRESHOLD_TARGETS = ("balanced_accuracy",)
@@ -24,10 +26,19 @@ def all_pairs(embeddings: np.ndarray, identities: np.ndarray):
         True where both rows have the same identity.
     """
     embeddings = np.asarray(embeddings, dtype=np.float64)
-    first, second = np.triu_indices(len(embeddings), k=1)
-    distances = np.linalg.norm(embeddings[first] - embeddings[second], axis=1)
-    identities = np.asarray(identities)
-    return distances, identities[first] == identities[second]
+    codes = pd.factorize(np.asarray(identities, dtype=object))[0].astype(np.float64)
+    # condensed (upper-triangle) vectors: memory grows with the pairs alone
+    distances = pdist(embeddings)
+    return distances, pdist(codes[:, None], "hamming") == 0
+
+
+def _check_both_kinds(same: np.ndarray) -> None:
+    if same.all() or not same.any():
+        raise ValueError(
+            "Verification needs pairs of the same identity and pairs of different "
+            "identities: at least 2 identities, one with 2 images or more. "
+            f"Received {len(same)} pairs, {int(same.sum())} of them of one identity."
+        )
 
 
 def _cuts(distances: np.ndarray) -> np.ndarray:
@@ -66,13 +77,7 @@ def choose_threshold(distances: np.ndarray, same: np.ndarray, target) -> float:
     float
         Pairs at or below it are accepted as the same identity.
     """
-    if same.all() or not same.any():
-        raise ValueError(
-            "Tuning the verification threshold needs pairs of the same identity and "
-            "pairs of different identities: at least 2 identities with 2 images "
-            f"each. Received {len(same)} pairs, {int(same.sum())} of them of one "
-            "identity."
-        )
+    _check_both_kinds(same)
     cuts = _cuts(distances)
     tar, far = _rates(distances, same, cuts)
     if isinstance(target, str):
@@ -106,6 +111,7 @@ def verification_scores(
         ``balanced_accuracy``, ``true_accept_rate``, ``false_accept_rate``
         and ``pair_accuracy``.
     """
+    _check_both_kinds(same)
     scores = {
         "roc_auc": float(roc_auc_score(same, -distances)),
         "n_pairs": int(len(same)),

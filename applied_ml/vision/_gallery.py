@@ -11,7 +11,7 @@ import pandas as pd
 import tensorflow as tf
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from applied_ml._validation import check_number
+from applied_ml._validation import check_bool, check_number
 
 UNKNOWN = "unknown"
 # The answer for an image in which align="mtcnn" found no face.
@@ -38,11 +38,12 @@ def nearest_identities(embeddings, gallery, codes, n_names: int, k: int):
     -------
     order : tensor of shape (n, k), int32
         Person indices, nearest first.
-    distances : tensor of shape (n, k), float32
+    distances : tensor of shape (n, k), float64
         Distance to each person's nearest enrolled embedding.
     """
-    embeddings = tf.cast(embeddings, tf.float32)
-    gallery = tf.cast(gallery, tf.float32)
+    # float64, as the pair distances the threshold was tuned on
+    embeddings = tf.cast(embeddings, tf.float64)
+    gallery = tf.cast(gallery, tf.float64)
     squared = (
         tf.reduce_sum(tf.square(embeddings), axis=1)[:, None]
         - 2.0 * tf.matmul(embeddings, gallery, transpose_b=True)
@@ -57,10 +58,24 @@ def nearest_identities(embeddings, gallery, codes, n_names: int, k: int):
 _nearest_identities = tf.function(nearest_identities, reduce_retracing=True)
 
 
-def _names_array(names) -> np.ndarray:
-    """Names as a 1-D array, strings or numbers as given."""
+def names_array(names) -> np.ndarray:
+    """Names as a 1-D object array: strings and numbers kept as given."""
     values = names.to_numpy() if hasattr(names, "to_numpy") else names
-    return column_or_1d(np.asarray(values))
+    return column_or_1d(np.asarray(values, dtype=object))
+
+
+def _plain(names: np.ndarray) -> np.ndarray:
+    """Names as a plain array when they are all strings or all integers.
+
+    scikit-learn's metrics take those, not an object array; names of mixed
+    types (integers and ``"unknown"``) stay objects, never coerced.
+    """
+    values = names.ravel().tolist()
+    if all(isinstance(v, str) for v in values):
+        return names.astype(str)
+    if all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in values):
+        return names.astype(np.int64)
+    return names
 
 
 class GalleryMixin:
@@ -85,7 +100,8 @@ class GalleryMixin:
             The recognizer with the enrolled faces.
         """
         check_is_fitted(self)
-        names = _names_array(names)
+        check_bool("replace", replace)
+        names = names_array(names)
         missing = pd.isna(names)
         if missing.any():
             first = int(np.flatnonzero(missing)[0])
@@ -98,16 +114,10 @@ class GalleryMixin:
         if replace:
             self.gallery_embeddings_, self.gallery_names_ = embeddings, names
             return self
-        old = self.gallery_names_
-        joined = np.concatenate(
-            [old, names]
-            if old.dtype == names.dtype
-            else [old.astype(object), names.astype(object)]
-        )
         self.gallery_embeddings_ = np.concatenate(
             [self.gallery_embeddings_, embeddings]
         )
-        self.gallery_names_ = joined
+        self.gallery_names_ = np.concatenate([self.gallery_names_, names])
         return self
 
     def identify(
@@ -132,9 +142,13 @@ class GalleryMixin:
         Returns
         -------
         names : ndarray of shape (n_samples,) or (n_samples, top_k)
-            Enrolled names or ``unknown`` (object array); one column per
-            rank when ``top_k > 1``. ``"no face"`` (distance NaN) for an
-            image in which ``align="mtcnn"`` found no face.
+            Enrolled names or ``unknown``; one column per rank when
+            ``top_k > 1``. A string array when every answer is a string, an
+            integer array when every answer is an integer, else an object
+            array (integer names and ``"unknown"``: scikit-learn's named
+            scorers refuse those; ``score`` takes them). ``"no face"``
+            (distance NaN) for an image in which ``align="mtcnn"`` found no
+            face.
         distances : ndarray, optional
             With ``return_distance``: the distances, of the same shape.
         """
@@ -181,13 +195,19 @@ class GalleryMixin:
             Share of faces named correctly.
         """
         predicted = self.predict(X)
-        y = _names_array(y)
+        y = names_array(y)
         if len(y) != len(predicted):
             raise ValueError(
                 f"`X` and `y` must have the same number of samples. Received: "
                 f"{len(predicted)} images in X and {len(y)} identities in y."
             )
         return float(np.average(predicted == y, weights=sample_weight))
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """The enrolled people, in order of enrolment (scikit-learn reads it)."""
+        check_is_fitted(self)
+        return self._gallery_codes()[1]
 
     def _check_gallery(self) -> None:
         if not len(getattr(self, "gallery_names_", ())):
@@ -208,10 +228,10 @@ class GalleryMixin:
         )
         names, distances = people[order.numpy()], distances.numpy()
         if self.threshold_ is not None and unknown is not None:
-            names[distances > np.float32(self.threshold_)] = unknown
+            names[distances > self.threshold_] = unknown
         no_face = np.isnan(embeddings).any(axis=1)
         names[no_face], distances[no_face] = NO_FACE, np.nan
-        return names, distances
+        return _plain(names), distances
 
     def _serving_identify(self):
         """Top-1 identification against the current gallery, as constants."""
@@ -228,7 +248,7 @@ class GalleryMixin:
             )
             order, distances = order[:, 0], distances[:, 0]
             if threshold is not None:
-                order = tf.where(distances > np.float32(threshold), n_people, order)
+                order = tf.where(distances > threshold, n_people, order)
             return {"identity": tf.gather(labels, order), "distance": distances}
 
         return identify

@@ -3,6 +3,7 @@
 import numpy as np
 from matplotlib.figure import Figure
 
+from applied_ml._validation import check_number
 from applied_ml.plots import save_figure
 
 _HIT, _MISS = "#1a7f37", "#cf222e"
@@ -53,6 +54,7 @@ def plot_matches(
     str
         The path written.
     """
+    check_number("columns", columns, integer=True, low=1)
     n = len(queries)
     lengths = {len(matches), len(distances), len(true_names), len(matched_names)}
     if lengths != {n} or n == 0:

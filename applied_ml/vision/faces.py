@@ -6,7 +6,8 @@ import os
 import numpy as np
 import pandas as pd
 import tensorflow as tf
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils import ClassifierTags
+from sklearn.utils.validation import check_is_fitted
 
 from applied_ml._docs import fill
 from applied_ml._validation import check_choice, check_number
@@ -25,6 +26,7 @@ from applied_ml.vision._face_model import (
     FACE_BACKBONES,
     FACE_SIZES,
     build_face_embedder,
+    trunk_of,
 )
 from applied_ml.vision._face_pairs import (
     THRESHOLD_TARGETS,
@@ -32,7 +34,8 @@ from applied_ml.vision._face_pairs import (
     choose_threshold,
     verification_scores,
 )
-from applied_ml.vision._gallery import GalleryMixin
+from applied_ml.vision._gallery import GalleryMixin, names_array
+from applied_ml.vision._models import train_top
 from applied_ml.vision._pk_batches import pk_batches
 from applied_ml.vision.triplet import MINING, TripletLoss
 
@@ -97,9 +100,17 @@ default="efficientnet_lite0"
         Images of each person per training batch (K); people with fewer
         images repeat some.
     fine_tune_layers : int, default=0
-        Top layers (with weights) of a pretrained backbone that train. With
-        ``"face_resnet"`` and 0 nothing trains: ``fit`` only tunes the
-        threshold and enrolls. Must be 0 for ``"small_cnn"``.
+        Top layers (with weights) of a pretrained backbone unfrozen in a
+        second training phase, the standard recipe: Lite0's projection first
+        trains on the frozen trunk (``learning_rate``, ``epochs``), then the
+        top of the trunk trains with it (``fine_tune_learning_rate``,
+        ``fine_tune_epochs``). ``"face_resnet"`` has no new layers: only the
+        second phase runs, and with 0 nothing trains (``fit`` only tunes the
+        threshold and enrolls). Must be 0 for ``"small_cnn"``.
+    fine_tune_learning_rate : float, default=1e-5
+        Learning rate of the fine-tuning phase.
+    fine_tune_epochs : int, default=10
+        Maximum epochs of the fine-tuning phase.
     augmentation : tuple of str or None, default=("flip", "translation", \
 "brightness", "contrast")
         Random training transforms of the face crops, from "flip",
@@ -125,7 +136,8 @@ default="efficientnet_lite0"
     gallery_names_ : ndarray of shape (n_enrolled,)
         The person of each enrolled image.
     model_ : keras.Model
-        The embedding network: square uint8 face crops in, unit vectors out.
+        The embedding network: face crops of ``image_size`` (0-255) in, unit
+        vectors out.
     history_ : dict
         Per-epoch training and validation triplet loss.
     n_iter_ : int
@@ -167,6 +179,8 @@ default="efficientnet_lite0"
         identities_per_batch=8,
         images_per_identity=4,
         fine_tune_layers=0,
+        fine_tune_learning_rate=1e-5,
+        fine_tune_epochs=10,
         augmentation=FACE_AUGMENTATIONS,
         threshold_target="balanced_accuracy",
         optimizer="adam",
@@ -192,6 +206,8 @@ default="efficientnet_lite0"
         self.identities_per_batch = identities_per_batch
         self.images_per_identity = images_per_identity
         self.fine_tune_layers = fine_tune_layers
+        self.fine_tune_learning_rate = fine_tune_learning_rate
+        self.fine_tune_epochs = fine_tune_epochs
         self.augmentation = augmentation
         self.threshold_target = threshold_target
         self.optimizer = optimizer
@@ -240,6 +256,13 @@ default="efficientnet_lite0"
         check_number("margin", self.margin, low=0)
         check_choice("mining", self.mining, MINING)
         check_number("fine_tune_layers", self.fine_tune_layers, integer=True, low=0)
+        check_number(
+            "fine_tune_learning_rate",
+            self.fine_tune_learning_rate,
+            low=0,
+            low_inclusive=False,
+        )
+        check_number("fine_tune_epochs", self.fine_tune_epochs, integer=True, low=1)
         if self.backbone == "small_cnn" and self.fine_tune_layers:
             raise ValueError(
                 "`fine_tune_layers` applies to pretrained backbones; 'small_cnn' "
@@ -297,7 +320,7 @@ default="efficientnet_lite0"
             (read into memory: batches of P people x K images need every
             image of a person at hand).
         y : array-like of shape (n_samples,), optional
-            The person in each image, any hashable values. At least 2
+            The person in each image: strings or numbers. At least 2
             people, each with at least 2 images.
         sample_weight : array-like of shape (n_samples,), optional
             Per-image weights of the loss (the image as anchor).
@@ -315,6 +338,13 @@ default="efficientnet_lite0"
                     f"y={type(y).__name__}, "
                     f"sample_weight={type(sample_weight).__name__}"
                 )
+            spec = X.element_spec
+            if not isinstance(spec, tuple) or len(spec) != 2:
+                raise ValueError(
+                    "`X` as a tf.data.Dataset must yield (images, identities) "
+                    "batches (per-image weights: pass arrays and sample_weight). "
+                    f"Received elements of structure: {spec}"
+                )
             X, y = read_batches(X, (0, 1))
         elif isinstance(X, str | os.PathLike) and os.path.isdir(X):
             if y is not None:
@@ -329,6 +359,12 @@ default="efficientnet_lite0"
         return self
 
     def _prepare_inputs(self, X, *, reset: bool) -> dict:
+        if isinstance(X, str | os.PathLike) and os.path.isdir(X):
+            raise ValueError(
+                "A folder of people holds its own identities: pass it to `fit` "
+                f"without `y`; elsewhere pass images or image files. Received: "
+                f"X={os.fspath(X)!r}"
+            )
         faces, found = self.crop_faces(X)
         return {"images": faces, "found": found}
 
@@ -361,9 +397,7 @@ default="efficientnet_lite0"
         _check_found(inputs["found"], "fit")
 
     def _prepare_targets(self, y, *, reset: bool) -> np.ndarray:
-        y = column_or_1d(
-            np.asarray(y, dtype=object) if not hasattr(y, "to_numpy") else y.to_numpy()
-        )
+        y = names_array(y)
         missing = pd.isna(y)
         if missing.any():
             first = int(np.flatnonzero(missing)[0])
@@ -371,18 +405,24 @@ default="efficientnet_lite0"
                 f"`y` contains {int(missing.sum())} missing identities (None or NaN), "
                 f"the first at position {first}. Received: y[{first}]={y[first]!r}"
             )
-        names, codes, counts = np.unique(y, return_inverse=True, return_counts=True)
+        try:
+            codes, names = pd.factorize(y, sort=True)
+        except TypeError:  # names of several types: in order of appearance
+            codes, names = pd.factorize(y)
+        names = np.asarray(names, dtype=object)
+        counts = np.bincount(codes, minlength=len(names))
         if len(names) < 2:
             raise ValueError(
-                "Triplet training needs images of at least 2 people (a negative for "
-                f"every anchor). Received images of 1 person: {names[0]!r}."
+                "`y` must name at least 2 people: every anchor needs a negative, "
+                f"every threshold pairs of different people. Received images of 1 "
+                f"person: {names[0]!r}."
             )
         lonely = names[counts < 2]
         if lonely.size:
             raise ValueError(
-                "Every person needs at least 2 images (an anchor and a positive). "
-                f"Received {lonely.size} person(s) with 1 image: "
-                f"{lonely.tolist()[:10]}."
+                "`y` must give every person at least 2 images (an anchor and a "
+                f"positive, a pair of one person). Received {lonely.size} person(s) "
+                f"with 1 image: {lonely.tolist()[:10]}."
             )
         self._fit_names = names  # codes -> identities, for this fit only
         return codes.astype(np.int64)
@@ -417,7 +457,6 @@ default="efficientnet_lite0"
             meta,
             backbone=self.backbone,
             embedding_dim=self.embedding_dim,
-            fine_tune_layers=self.fine_tune_layers,
         )
 
     def _loss(self):
@@ -487,8 +526,28 @@ default="efficientnet_lite0"
         return {"embeddings": tf.where(found, embeddings, float("nan"))}
 
     def _phases(self) -> tuple:
-        frozen = self.backbone == "face_resnet" and not self.fine_tune_layers
-        return () if frozen else ("train",)
+        tune = ("fine_tune",) if self.fine_tune_layers else ()
+        if self.backbone == "face_resnet":
+            return tune  # no new layers: nothing to train before the trunk
+        return ("train", *tune)
+
+    def _fit_phase(self, phase: str, data) -> dict:
+        if phase == "train":
+            if self.backbone == "efficientnet_lite0":
+                # frozen again when a warm start follows a fine-tuning phase
+                train_top(trunk_of(self.model_), 0)
+                self._compile(self.learning_rate)
+            return super()._fit_phase(phase, data)
+        train_top(trunk_of(self.model_), self.fine_tune_layers)
+        self._compile(self.fine_tune_learning_rate)
+        return self._run_fit(
+            self.model_,
+            data.train,
+            data.validation,
+            self.fine_tune_epochs,
+            data.steps_per_epoch,
+            phase=phase,
+        )
 
     def _after_fit(self, data) -> None:
         self.__dict__.pop("_train_augment", None)
@@ -556,8 +615,8 @@ default="efficientnet_lite0"
         if len(a) != len(b):
             raise ValueError(
                 "`images_a` and `images_b` must hold the same number of images (row i "
-                "of one pairs with row i of the other). Received "
-                f"{len(a)} and {len(b)}."
+                "of one pairs with row i of the other). Received: "
+                f"{len(a)} images in images_a and {len(b)} in images_b."
             )
         return np.linalg.norm(a.astype(np.float64) - b, axis=1)
 
@@ -620,7 +679,7 @@ default="efficientnet_lite0"
             ``false_accept_rate`` and ``pair_accuracy``.
         """
         check_is_fitted(self)
-        y = column_or_1d(np.asarray(y, dtype=object))
+        y = names_array(y)
         embeddings = self._embed_matching(X, y, "evaluate")
         scores = verification_scores(*all_pairs(embeddings, y), self.threshold_)
         names = self._identify_embeddings(embeddings, 1, "unknown")[0][:, 0]
@@ -628,11 +687,13 @@ default="efficientnet_lite0"
         return scores
 
     def _embed_matching(self, X, y, use: str) -> np.ndarray:
+        """Embeddings of ``X``, which must match ``y`` and all show a face."""
         embeddings = self.embed(X)
         if len(embeddings) != len(y):
+            label = "names" if use == "enroll" else "y"
             raise ValueError(
-                f"`X` and `y` must have the same number of samples. Received: "
-                f"{len(embeddings)} images in X and {len(y)} identities in y."
+                f"`X` and `{label}` must have the same number of samples. Received: "
+                f"{len(embeddings)} images in X and {len(y)} in {label}."
             )
         _check_found(~np.isnan(embeddings).any(axis=1), use)
         return embeddings
@@ -682,6 +743,11 @@ default="efficientnet_lite0"
         tags.input_tags.three_d_array = True
         tags.target_tags.required = True
         tags.non_deterministic = self.random_state is None
+        # predict names people and score is accuracy: a classifier to
+        # scikit-learn, whose cross-validation then stratifies by person, so
+        # every person has photos in each fold's gallery
+        tags.estimator_type = "classifier"
+        tags.classifier_tags = ClassifierTags()
         return tags
 
 

@@ -66,9 +66,11 @@ OURS = {
     },
     "lite0_fine_tuned": {
         "backbone": "efficientnet_lite0",
-        "fine_tune_layers": 40,
-        "learning_rate": 1e-4,
+        "learning_rate": 3e-4,
         "epochs": 30,
+        "fine_tune_layers": 40,
+        "fine_tune_learning_rate": 1e-4,
+        "fine_tune_epochs": 15,
     },
     "face_resnet_center": {"backbone": "face_resnet", "align": "center"},
     "face_resnet_mtcnn": {"backbone": "face_resnet", "align": "mtcnn"},

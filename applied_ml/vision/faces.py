@@ -58,6 +58,9 @@ class FaceRecognizer(GalleryMixin, KerasEstimator):
     enough), and ``identify`` names the nearest enrolled person, or
     ``"unknown"`` when even the nearest is beyond the threshold.
 
+    An epoch is as many P x K batches, drawn at random, as the training
+    images fill; ``epochs`` and ``fine_tune_epochs`` count those.
+
     ``export`` writes a SavedModel with two endpoints: ``serving_default``
     identifies against the gallery exported with it (``identity``, the
     names as strings or ``"unknown"``, and ``distance``), ``embed`` returns

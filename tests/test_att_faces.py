@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from applied_ml.datasets import load_att_faces
+from tests.conftest import need
 
 ATT_FACES = os.path.join(
     os.path.dirname(__file__), "..", "..", "shared", "data", "att_faces"
@@ -42,10 +43,8 @@ def test_refuses_a_missing_or_empty_folder_and_a_size_change(tmp_path):
         load_att_faces(tmp_path)
 
 
-@pytest.mark.skipif(
-    not os.path.isdir(ATT_FACES), reason="the shared att_faces copy is absent"
-)
 def test_reads_the_real_database():
+    need("../shared/data/att_faces", os.path.isdir(ATT_FACES))
     images, identities = load_att_faces(ATT_FACES)
     assert images.shape == (400, 112, 92)
     np.testing.assert_array_equal(np.bincount(identities), [0] + [10] * 40)

@@ -23,6 +23,27 @@ _TFDS_NAME = re.compile(r"^[a-z0-9_]+(/[\w.-]+)?(:[\d.*]+)?$")
 _GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
 
 
+def image_size_pair(image_size, default: tuple[int, int]) -> tuple[int, int]:
+    """``image_size`` (None, an int or a pair) as a (height, width) pair."""
+    size = image_size
+    if size is None:
+        return tuple(default)
+    if isinstance(size, int) and not isinstance(size, bool):
+        size = (size, size)
+    if (
+        not isinstance(size, tuple | list)
+        or len(size) != 2
+        or not all(
+            isinstance(s, int) and not isinstance(s, bool) and s >= 32 for s in size
+        )
+    ):
+        raise ValueError(
+            "`image_size` must be None, an int >= 32 or a (height, width) pair "
+            f"of such ints. Received: image_size={image_size!r}"
+        )
+    return tuple(size)
+
+
 def as_image_array(X, *, name: str = "X") -> np.ndarray:
     """Validate in-memory images: (n, h, w) or (n, h, w, 1|3), values 0-255."""
     if isinstance(X, list | tuple):

@@ -288,23 +288,7 @@ default="efficientnet_lite0"
             )
 
     def _size(self) -> tuple[int, int]:
-        size = self.image_size
-        if size is None:
-            return FACE_SIZES[self.backbone]
-        if isinstance(size, int) and not isinstance(size, bool):
-            size = (size, size)
-        if (
-            not isinstance(size, tuple | list)
-            or len(size) != 2
-            or not all(
-                isinstance(s, int) and not isinstance(s, bool) and s >= 32 for s in size
-            )
-        ):
-            raise ValueError(
-                "`image_size` must be None, an int >= 32 or a (height, width) pair "
-                f"of such ints. Received: image_size={self.image_size!r}"
-            )
-        return tuple(size)
+        return _data.image_size_pair(self.image_size, FACE_SIZES[self.backbone])
 
     def _margin(self) -> float:
         return 0.0 if self.align is None else CENTER_MARGIN

@@ -233,8 +233,15 @@ default="efficientnet_lite0"
         return self.identities_per_batch * self.images_per_identity
 
     # ----------------------------------------------------------------- checks
-    def _check_params(self) -> None:
+    def _check_crop_params(self) -> None:
+        """The parameters ``crop_faces`` reads (checked on every call)."""
         check_choice("backbone", self.backbone, FACE_BACKBONES)
+        if self.align is not None:
+            check_choice("align", self.align, ALIGNMENTS)
+        self._size()
+
+    def _check_params(self) -> None:
+        self._check_crop_params()
         check_number(
             "identities_per_batch", self.identities_per_batch, integer=True, low=2
         )
@@ -242,8 +249,6 @@ default="efficientnet_lite0"
             "images_per_identity", self.images_per_identity, integer=True, low=2
         )
         super()._check_params()
-        if self.align is not None:
-            check_choice("align", self.align, ALIGNMENTS)
         if self._size() != FACE_SIZES["face_resnet"] and self.backbone == "face_resnet":
             raise ValueError(
                 "`image_size` must be None or 150 for backbone='face_resnet', the "
@@ -371,7 +376,7 @@ default="efficientnet_lite0"
         found : ndarray of shape (n,), bool
             False for images in which ``align="mtcnn"`` found no face.
         """
-        self._check_params()
+        self._check_crop_params()
         images = images_data.as_images(X)
         if self.align == "mtcnn":
             points = detect_landmarks(images)

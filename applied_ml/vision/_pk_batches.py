@@ -1,6 +1,11 @@
 """Batches of P identities x K images, the batches triplet mining needs."""
 
+import itertools
+
 import numpy as np
+import tensorflow as tf
+
+from applied_ml.data import take
 
 
 def pk_batches(
@@ -43,3 +48,51 @@ def pk_batches(
                 rows = np.concatenate([rows, extra])
             batches[b, slot * k : (slot + 1) * k] = rows[:k]
     return batches
+
+
+def pk_dataset(
+    parts: dict, p: int, k: int, n_batches: int, seed: int | None, *, training: bool
+) -> tf.data.Dataset:
+    """P x K batches of in-memory examples as a ``tf.data.Dataset``.
+
+    Training draws fresh batches every pass (epoch), seeded by ``seed`` and
+    the pass; validation draws the same batches every pass.
+
+    Parameters
+    ----------
+    parts : dict
+        Example arrays (``inputs``, ``targets`` holding integer identities,
+        optional ``weights``), samples first.
+    p, k : int
+        Identities per batch, rows per identity.
+    n_batches : int
+        Batches per pass.
+    seed : int or None
+        The fit's seed (None: unseeded training draws).
+    training : bool
+        Fresh draws per pass, or fixed ones.
+
+    Returns
+    -------
+    tf.data.Dataset
+        Batches of the structure of ``parts``, ``n_batches`` per pass.
+    """
+    identities = parts["targets"]
+    base = 0 if seed is None else seed
+    passes = itertools.count()
+
+    def batches():
+        if not training:
+            rng = np.random.default_rng([base, 1])
+        elif seed is None:
+            rng = np.random.default_rng()
+        else:
+            rng = np.random.default_rng([base, 0, next(passes)])
+        for rows in pk_batches(identities, p, k, n_batches, rng):
+            yield take(parts, rows)
+
+    spec = tf.nest.map_structure(
+        lambda a: tf.TensorSpec((None, *a.shape[1:]), tf.as_dtype(a.dtype)), parts
+    )
+    dataset = tf.data.Dataset.from_generator(batches, output_signature=spec)
+    return dataset.apply(tf.data.experimental.assert_cardinality(n_batches))

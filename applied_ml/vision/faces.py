@@ -1,49 +1,41 @@
 """FaceRecognizer: triplet-loss face embeddings, verification and identification."""
 
-import itertools
 import os
 
 import numpy as np
-import pandas as pd
 import tensorflow as tf
 from sklearn.utils import ClassifierTags
-from sklearn.utils.validation import check_is_fitted
 
 from applied_ml._docs import fill
 from applied_ml._validation import check_choice, check_number
 from applied_ml.base import KerasEstimator
-from applied_ml.data import read_batches, steps, take
+from applied_ml.data import read_batches, steps
 from applied_ml.vision import _data
-from applied_ml.vision import _detection_data as images_data
 from applied_ml.vision._augment import (
     AUGMENTATIONS,
     check_augmentation,
     make_augmenter,
 )
-from applied_ml.vision._face_align import align_faces, detect_landmarks
-from applied_ml.vision._face_crop import CENTER_MARGIN, center_faces, crop_faces
+from applied_ml.vision._face_crop import center_faces
+from applied_ml.vision._face_inputs import FaceInputsMixin
 from applied_ml.vision._face_model import (
-    FACE_BACKBONES,
     FACE_SIZES,
     build_face_embedder,
     trunk_of,
 )
 from applied_ml.vision._face_pairs import (
     THRESHOLD_TARGETS,
-    all_pairs,
-    choose_threshold,
-    verification_scores,
 )
-from applied_ml.vision._gallery import GalleryMixin, names_array
+from applied_ml.vision._gallery import GalleryMixin
 from applied_ml.vision._models import train_top
-from applied_ml.vision._pk_batches import pk_batches
+from applied_ml.vision._pk_batches import pk_dataset
+from applied_ml.vision._verification import VerificationMixin
 from applied_ml.vision.triplet import MINING, TripletLoss
 
-ALIGNMENTS = ("center", "mtcnn")
 FACE_AUGMENTATIONS = ("flip", "translation", "brightness", "contrast")
 
 
-class FaceRecognizer(GalleryMixin, KerasEstimator):
+class FaceRecognizer(FaceInputsMixin, GalleryMixin, VerificationMixin, KerasEstimator):
     __doc__ = fill(
         """Face verification and one-shot identification with triplet-loss embeddings.
 
@@ -233,13 +225,6 @@ default="efficientnet_lite0"
         return self.identities_per_batch * self.images_per_identity
 
     # ----------------------------------------------------------------- checks
-    def _check_crop_params(self) -> None:
-        """The parameters ``crop_faces`` reads (checked on every call)."""
-        check_choice("backbone", self.backbone, FACE_BACKBONES)
-        if self.align is not None:
-            check_choice("align", self.align, ALIGNMENTS)
-        self._size()
-
     def _check_params(self) -> None:
         self._check_crop_params()
         check_number(
@@ -291,12 +276,6 @@ default="efficientnet_lite0"
                 "`threshold_target` must be 'balanced_accuracy' or a false-accept "
                 f"rate in (0, 1). Received: threshold_target={target!r}"
             )
-
-    def _size(self) -> tuple[int, int]:
-        return _data.image_size_pair(self.image_size, FACE_SIZES[self.backbone])
-
-    def _margin(self) -> float:
-        return 0.0 if self.align is None else CENTER_MARGIN
 
     # ------------------------------------------------------------------ data
     def fit(self, X, y=None, sample_weight=None):
@@ -350,93 +329,6 @@ default="efficientnet_lite0"
         self._tune_and_enroll(*examples)
         return self
 
-    def _prepare_inputs(self, X, *, reset: bool) -> dict:
-        if isinstance(X, str | os.PathLike) and os.path.isdir(X):
-            raise ValueError(
-                "A folder of people holds its own identities: pass it to `fit` "
-                f"without `y`; elsewhere pass images or image files. Received: "
-                f"X={os.fspath(X)!r}"
-            )
-        faces, found = self.crop_faces(X)
-        return {"images": faces, "found": found}
-
-    def crop_faces(self, X) -> tuple[np.ndarray, np.ndarray]:
-        """The face crops the network takes, as ``align`` makes them.
-
-        Parameters
-        ----------
-        X : array-like, list of arrays or list of paths
-            Images (any sizes) or image files.
-
-        Returns
-        -------
-        faces : ndarray of shape (n, height, width, 3), uint8
-            One crop of ``image_size`` per image (black where no face was
-            found).
-        found : ndarray of shape (n,), bool
-            False for images in which ``align="mtcnn"`` found no face.
-        """
-        self._check_crop_params()
-        images = images_data.as_images(X)
-        if self.align == "mtcnn":
-            points = detect_landmarks(images)
-            found = ~np.isnan(points).any(axis=(1, 2))
-            return align_faces(images, points, self._size()), found
-        faces = crop_faces(images, self._size(), self._margin())
-        return faces, np.ones(len(faces), bool)
-
-    def _match_targets(self, inputs: dict, targets) -> None:
-        _check_found(inputs["found"], "fit")
-
-    def _prepare_targets(self, y, *, reset: bool) -> np.ndarray:
-        y = names_array(y)
-        missing = pd.isna(y)
-        if missing.any():
-            first = int(np.flatnonzero(missing)[0])
-            raise ValueError(
-                f"`y` contains {int(missing.sum())} missing identities (None or NaN), "
-                f"the first at position {first}. Received: y[{first}]={y[first]!r}"
-            )
-        try:
-            codes, names = pd.factorize(y, sort=True)
-        except TypeError:  # names of several types: in order of appearance
-            codes, names = pd.factorize(y)
-        names = np.asarray(names, dtype=object)
-        counts = np.bincount(codes, minlength=len(names))
-        if len(names) < 2:
-            raise ValueError(
-                "`y` must name at least 2 people: every anchor needs a negative, "
-                f"every threshold pairs of different people. Received images of 1 "
-                f"person: {names[0]!r}."
-            )
-        lonely = names[counts < 2]
-        if lonely.size:
-            raise ValueError(
-                "`y` must give every person at least 2 images (an anchor and a "
-                f"positive, a pair of one person). Received {lonely.size} person(s) "
-                f"with 1 image: {lonely.tolist()[:10]}."
-            )
-        self._fit_names = names  # codes -> identities, for this fit only
-        return codes.astype(np.int64)
-
-    def _split(self, n: int, targets: np.ndarray):
-        """Hold out whole people: the threshold is tuned on unseen identities."""
-        if self.validation_fraction == 0:
-            return np.arange(n), None
-        people = np.unique(targets)
-        n_val = max(2, int(np.ceil(len(people) * self.validation_fraction)))
-        if len(people) - n_val < 2:
-            raise ValueError(
-                f"`validation_fraction={self.validation_fraction}` holds out {n_val} "
-                f"of the {len(people)} people, leaving fewer than 2 to train on (the "
-                "split is by person, at least 2 each side). Use more people or set "
-                "validation_fraction=0 and early_stopping=False. Received: "
-                f"validation_fraction={self.validation_fraction!r}"
-            )
-        rng = np.random.default_rng(self._fit_seed)
-        held_out = np.isin(targets, rng.choice(people, size=n_val, replace=False))
-        return np.flatnonzero(~held_out), np.flatnonzero(held_out)
-
     def _learn_meta(self, inputs: dict, targets: np.ndarray) -> dict:
         self.identities_ = self._fit_names
         return {
@@ -463,32 +355,14 @@ default="efficientnet_lite0"
     # --------------------------------------------------------------- batches
     def _examples_pipeline(self, parts: dict, *, training: bool):
         """P x K batches: fresh draws every training epoch, fixed for validation."""
-        identities = parts["targets"]
-        n_batches = steps(len(identities), self.batch_size)
-        seed = 0 if self._fit_seed is None else self._fit_seed
-        epochs = itertools.count()
-
-        def batches():
-            if not training:
-                rng = np.random.default_rng([seed, 1])
-            elif self._fit_seed is None:
-                rng = np.random.default_rng()
-            else:
-                rng = np.random.default_rng([seed, 0, next(epochs)])
-            for rows in pk_batches(
-                identities,
-                self.identities_per_batch,
-                self.images_per_identity,
-                n_batches,
-                rng,
-            ):
-                yield take(parts, rows)
-
-        spec = tf.nest.map_structure(
-            lambda a: tf.TensorSpec((None, *a.shape[1:]), tf.as_dtype(a.dtype)), parts
+        dataset = pk_dataset(
+            parts,
+            self.identities_per_batch,
+            self.images_per_identity,
+            steps(len(parts["targets"]), self.batch_size),
+            self._fit_seed,
+            training=training,
         )
-        dataset = tf.data.Dataset.from_generator(batches, output_signature=spec)
-        dataset = dataset.apply(tf.data.experimental.assert_cardinality(n_batches))
         return self._encoded(dataset, training=training)
 
     def _encoded(self, dataset, *, training: bool):
@@ -567,138 +441,6 @@ default="efficientnet_lite0"
         self.gallery_embeddings_ = np.concatenate(embeddings)
         self.gallery_names_ = names[np.concatenate([p["targets"] for p in parts])]
 
-    def _set_threshold(self, embeddings: np.ndarray, identities: np.ndarray) -> None:
-        distances, same = all_pairs(embeddings, identities)
-        self.threshold_ = choose_threshold(distances, same, self.threshold_target)
-        self.threshold_scores_ = verification_scores(distances, same, self.threshold_)
-
-    # ------------------------------------------------------------ embeddings
-    def embed(self, X) -> np.ndarray:
-        """The embedding of each face.
-
-        Parameters
-        ----------
-        X : array-like, list of arrays or list of paths
-            Face images (any sizes) or image files.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, embedding_dim)
-            Unit vectors (float32); NaN rows for images in which
-            ``align="mtcnn"`` found no face.
-        """
-        return self._predict_outputs(X)["embeddings"]
-
-    def distance(self, images_a, images_b) -> np.ndarray:
-        """Euclidean distance between the embeddings of paired images.
-
-        Parameters
-        ----------
-        images_a, images_b : array-like, list of arrays or list of paths
-            Two sequences of the same length; row i of one pairs with row i
-            of the other.
-
-        Returns
-        -------
-        ndarray of shape (n_pairs,)
-            Distances, 0 (identical) to 2 (opposite).
-        """
-        a, b = self.embed(images_a), self.embed(images_b)
-        if len(a) != len(b):
-            raise ValueError(
-                "`images_a` and `images_b` must hold the same number of images (row i "
-                "of one pairs with row i of the other). Received: "
-                f"{len(a)} images in images_a and {len(b)} in images_b."
-            )
-        return np.linalg.norm(a.astype(np.float64) - b, axis=1)
-
-    def verify(self, images_a, images_b) -> np.ndarray:
-        """Whether each pair of images shows the same person.
-
-        Parameters
-        ----------
-        images_a, images_b : array-like, list of arrays or list of paths
-            Two sequences of the same length.
-
-        Returns
-        -------
-        ndarray of shape (n_pairs,), bool
-            True where the distance is at most ``threshold_``.
-        """
-        check_is_fitted(self)
-        self._check_threshold()
-        return self.distance(images_a, images_b) <= self.threshold_
-
-    def tune_threshold(self, X, y):
-        """Tune ``threshold_`` on every pair of these images of held-out people.
-
-        Parameters
-        ----------
-        X : array-like, list of arrays or list of paths
-            Face images of people the model was not trained on.
-        y : array-like of shape (n_samples,)
-            The person in each image (at least 2 people with 2 images each).
-
-        Returns
-        -------
-        self
-            The recognizer with its new threshold.
-        """
-        check_is_fitted(self)
-        identities = self._prepare_targets(y, reset=False)
-        self.__dict__.pop("_fit_names", None)
-        self._set_threshold(
-            self._embed_matching(X, identities, "tune_threshold"), identities
-        )
-        return self
-
-    def evaluate(self, X, y) -> dict:
-        """Verification over every pair of ``X``, identification against the gallery.
-
-        Parameters
-        ----------
-        X : array-like, list of arrays or list of paths
-            Face images.
-        y : array-like of shape (n_samples,)
-            The person in each image.
-
-        Returns
-        -------
-        dict
-            ``accuracy`` (rank-1 identification against the gallery), and
-            over all pairs of ``X``: ``roc_auc``, ``n_pairs``, ``n_same`` and,
-            with a threshold, ``balanced_accuracy``, ``true_accept_rate``,
-            ``false_accept_rate`` and ``pair_accuracy``.
-        """
-        check_is_fitted(self)
-        y = names_array(y)
-        embeddings = self._embed_matching(X, y, "evaluate")
-        scores = verification_scores(*all_pairs(embeddings, y), self.threshold_)
-        names = self._identify_embeddings(embeddings, 1, "unknown")[0][:, 0]
-        scores["accuracy"] = float(np.mean(names == y))
-        return scores
-
-    def _embed_matching(self, X, y, use: str) -> np.ndarray:
-        """Embeddings of ``X``, which must match ``y`` and all show a face."""
-        embeddings = self.embed(X)
-        if len(embeddings) != len(y):
-            label = "names" if use == "enroll" else "y"
-            raise ValueError(
-                f"`X` and `{label}` must have the same number of samples. Received: "
-                f"{len(embeddings)} images in X and {len(y)} in {label}."
-            )
-        _check_found(~np.isnan(embeddings).any(axis=1), use)
-        return embeddings
-
-    def _check_threshold(self) -> None:
-        if self.threshold_ is None:
-            raise ValueError(
-                "This FaceRecognizer has no verification threshold: it was fitted "
-                "with validation_fraction=0, so no held-out people were left to tune "
-                "it on. Call tune_threshold(images, identities) with people it was "
-                "not trained on. Received: threshold_=None"
-            )
-
     # ------------------------------------------------------------------ export
     def _endpoints(self) -> dict:
         size, margin = self._size(), self._margin()
@@ -741,14 +483,3 @@ default="efficientnet_lite0"
         tags.estimator_type = "classifier"
         tags.classifier_tags = ClassifierTags()
         return tags
-
-
-def _check_found(found: np.ndarray, use: str) -> None:
-    """Refuse images without a face where every image must have one."""
-    if not found.all():
-        missing = np.flatnonzero(~found)
-        raise ValueError(
-            f"No face was found in {missing.size} image(s) given to {use}, at "
-            f"positions {missing.tolist()[:10]}: drop them, crop them by hand, or "
-            f"use align='center'. Received: align='mtcnn' and images without a face."
-        )

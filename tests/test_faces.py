@@ -249,6 +249,8 @@ def test_bad_input_gets_clear_errors(trained):
         recognizer.fit(X, lonely)
     with pytest.raises(ValueError, match="same number of samples.*12.*11"):
         recognizer.fit(X, y[:-1])
+    with pytest.raises(ValueError, match=r"`y` contains 1 missing names.*y\[2\]=None"):
+        recognizer.fit(X, [*y[:2], None, *y[3:]])
     with pytest.raises(NotFittedError):
         recognizer.identify(X)
     with pytest.raises(NotFittedError):
@@ -256,6 +258,8 @@ def test_bad_input_gets_clear_errors(trained):
     fitted, X, y = trained
     with pytest.raises(ValueError, match="same number of samples"):
         fitted.enroll(X[:3], ["a", "b"])
+    with pytest.raises(ValueError, match=r"`names` contains 1 missing names"):
+        fitted.enroll(X[:2], ["a", np.nan])
     with pytest.raises(ValueError, match="`images_a` and `images_b`"):
         fitted.verify(X[:3], X[:2])
     with pytest.raises(ValueError, match="`top_k`"):

@@ -12,7 +12,7 @@ from applied_ml.vision import _detection_data as images_data
 from applied_ml.vision._face_align import align_faces, detect_landmarks
 from applied_ml.vision._face_crop import CENTER_MARGIN, crop_faces
 from applied_ml.vision._face_model import FACE_BACKBONES, FACE_SIZES
-from applied_ml.vision._gallery import names_array
+from applied_ml.vision._gallery import known_names
 from applied_ml.vision._verification import check_found
 
 ALIGNMENTS = ("center", "mtcnn")
@@ -73,14 +73,7 @@ class FaceInputsMixin:
         check_found(inputs["found"], "fit")
 
     def _prepare_targets(self, y, *, reset: bool) -> np.ndarray:
-        y = names_array(y)
-        missing = pd.isna(y)
-        if missing.any():
-            first = int(np.flatnonzero(missing)[0])
-            raise ValueError(
-                f"`y` contains {int(missing.sum())} missing identities (None or NaN), "
-                f"the first at position {first}. Received: y[{first}]={y[first]!r}"
-            )
+        y = known_names(y, "y")
         try:
             codes, names = pd.factorize(y, sort=True)
         except TypeError:  # names of several types: in order of appearance

@@ -64,6 +64,20 @@ def names_array(names) -> np.ndarray:
     return column_or_1d(np.asarray(values, dtype=object))
 
 
+def known_names(values, name: str) -> np.ndarray:
+    """:func:`names_array` of ``values``, refusing missing names (None, NaN)."""
+    names = names_array(values)
+    missing = pd.isna(names)
+    if missing.any():
+        first = int(np.flatnonzero(missing)[0])
+        raise ValueError(
+            f"`{name}` contains {int(missing.sum())} missing names (None or NaN), "
+            f"the first at position {first}. Received: {name}[{first}]="
+            f"{names[first]!r}"
+        )
+    return names
+
+
 def _plain(names: np.ndarray) -> np.ndarray:
     """Names as a plain array when they are all strings or all integers.
 
@@ -101,15 +115,7 @@ class GalleryMixin:
         """
         check_is_fitted(self)
         check_bool("replace", replace)
-        names = names_array(names)
-        missing = pd.isna(names)
-        if missing.any():
-            first = int(np.flatnonzero(missing)[0])
-            raise ValueError(
-                f"`names` contains {int(missing.sum())} missing names (None or "
-                f"NaN), the first at position {first}. Received: "
-                f"names[{first}]={names[first]!r}"
-            )
+        names = known_names(names, "names")
         embeddings = self._embed_matching(X, names, "enroll")
         if replace:
             self.gallery_embeddings_, self.gallery_names_ = embeddings, names

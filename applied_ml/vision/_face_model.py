@@ -3,7 +3,7 @@
 import keras
 
 from applied_ml.vision import _face_resnet
-from applied_ml.vision._models import InferenceMode, train_top
+from applied_ml.vision._models import InferenceMode, train_top, trunk
 from applied_ml.vision.backbones import _ImageScaling, load_backbone
 
 # Backbone name -> (height, width) of the face crop it takes by default: the
@@ -68,4 +68,4 @@ def trunk_of(model: keras.Model) -> keras.Model:
     names = [layer.name for layer in model.layers]
     if "face_resnet" in names:
         return model.get_layer("face_resnet")
-    return model.get_layer("pretrained").layer.get_layer("backbone")
+    return trunk(model)

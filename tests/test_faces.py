@@ -334,11 +334,14 @@ def test_similarity_recovers_a_known_transform():
     rotation = np.array(
         [[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]
     )
-    source = TEMPLATE * 100
-    target = scale * source @ rotation.T + shift
-    matrix = similarity(source, target)
-    np.testing.assert_allclose(matrix[:2, :2], scale * rotation, atol=1e-9)
-    np.testing.assert_allclose(matrix[:2, 2], shift, atol=1e-9)
+    target = TEMPLATE * 100
+    source = (target - shift) @ rotation / scale  # target = scale R source + shift
+    mirrored = source * [-1, 1]  # a reflection is not a similarity: no exact fit
+    matrix = similarity(np.stack([source, mirrored]), target).numpy()
+    np.testing.assert_allclose(matrix[0, :2, :2], scale * rotation, atol=1e-9)
+    np.testing.assert_allclose(matrix[0, :2, 2], shift, atol=1e-9)
+    np.testing.assert_allclose(matrix[:, 2], [[0, 0, 1]] * 2, atol=0)
+    assert np.linalg.det(matrix[1, :2, :2]) > 0  # rotation and scale, no flip
 
 
 def _att_faces():
@@ -360,17 +363,59 @@ def _need_mtcnn_and_face_api():
         need("the face-api weights (make face-api)", False)
 
 
+def _on_canvas(faces, shape=(240, 200), corner=(70, 30)):
+    """Grey AT&T faces pasted off-centre onto larger mid-grey photos."""
+    canvas = np.full((len(faces), *shape), 128, np.uint8)
+    top, left = corner
+    canvas[:, top : top + faces.shape[1], left : left + faces.shape[2]] = faces
+    return canvas
+
+
+def _landmarks(images):
+    from applied_ml.vision._mtcnn import largest_face_landmarks
+
+    rgb = (
+        np.broadcast_to(images[..., None], (*images.shape, 3))
+        if images.ndim == 3
+        else images
+    )
+    return np.stack(
+        [largest_face_landmarks(tf.constant(i, tf.float32)).numpy() for i in rgb]
+    )
+
+
+def test_mtcnn_in_tensorflow_ops_finds_the_packages_landmarks():
+    images, _ = _att_faces()
+    _need_mtcnn_and_face_api()
+    from mtcnn import MTCNN
+
+    photos = [*images[::50], *_on_canvas(images[5::100])]
+    ours = _landmarks(np.stack(photos[:8])), _landmarks(np.stack(photos[8:]))
+    ours = np.concatenate(ours)
+    detector = MTCNN(device="CPU:0")
+    for photo, points in zip(photos, ours, strict=True):
+        faces = detector.detect_faces(np.repeat(photo[..., None], 3, -1))
+        largest = max(faces, key=lambda f: f["box"][2] * f["box"][3])
+        marks = largest["keypoints"]  # rounded to pixels by the package
+        names = ["left_eye", "right_eye", "nose", "mouth_left", "mouth_right"]
+        expected = np.array([marks[n] for n in names], float)
+        np.testing.assert_allclose(points, expected, atol=0.5 + 1e-3)
+
+
 def test_mtcnn_crops_put_the_landmarks_on_the_template():
     images, _ = _att_faces()
     _need_mtcnn_and_face_api()
-    from applied_ml.vision._face_align import TEMPLATE, detect_landmarks
+    from applied_ml.vision._face_align import TEMPLATE
 
     recognizer = FaceRecognizer(backbone="face_resnet", align="mtcnn")
     faces, found = recognizer.crop_faces(images[::40])
     assert faces.shape == (10, 150, 150, 3) and found.all()
-    landmarks = detect_landmarks(faces)
-    error = np.abs(landmarks - TEMPLATE * 150).mean(axis=(0, 1))
-    assert (error < 6).all(), error  # pixels of the 150 px crop
+    # the same faces off-centre on larger photos: the same alignment
+    moved, found = recognizer.crop_faces(_on_canvas(images[::40]))
+    assert found.all()
+    for crops in faces, moved:
+        error = np.abs(_landmarks(crops) - TEMPLATE * 150).mean(axis=(0, 1))
+        assert (error < 6).all(), error  # pixels of the 150 px crop
 
 
 def test_pretrained_face_model_identifies_unseen_people():
@@ -419,20 +464,23 @@ def test_fine_tuning_the_face_model_runs_one_phase_on_its_top():
     assert lite0._phases() == ("train", "fine_tune")
 
 
-def test_mtcnn_export_serves_the_aligned_crops(tmp_path):
+def test_mtcnn_export_finds_faces_in_photos_of_any_size(tmp_path):
     images, people = _att_faces()
     _need_mtcnn_and_face_api()
     recognizer = FaceRecognizer(backbone="face_resnet", align="mtcnn")
     recognizer.fit(images[:40], people[:40])
     served = tf.saved_model.load(recognizer.export(tmp_path / "faces"))
-    faces, _ = recognizer.crop_faces(images[:40:7])
-    out = served.signatures["serving_default"](faces=tf.constant(faces))
+    blank = np.full((1, 240, 200), 128, np.uint8)
+    photos = np.concatenate([_on_canvas(images[:40:7]), blank])[..., None]
+    out = served.signatures["serving_default"](images=tf.constant(photos))
+    answers = recognizer.identify(photos)
+    assert answers[-1] == "no face" and (answers[:-1] == people[:40:7]).all()
     np.testing.assert_array_equal(
-        out["identity"].numpy().astype(str),
-        recognizer.identify(images[:40:7]).astype(str),
+        out["identity"].numpy().astype(str), answers.astype(str)
     )
-    embed = served.signatures["embed"](faces=tf.constant(faces))["embeddings"]
-    np.testing.assert_allclose(embed, recognizer.embed(images[:40:7]), atol=1e-5)
+    assert np.isnan(out["distance"].numpy()[-1])
+    embed = served.signatures["embed"](images=tf.constant(photos))["embeddings"]
+    np.testing.assert_allclose(embed, recognizer.embed(photos), atol=1e-5)
 
 
 def test_the_faces_tutorial_runs_end_to_end(tmp_path):

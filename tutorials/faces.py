@@ -46,9 +46,8 @@ SEED = 0
 KNOWN = 30  # people 1..30 train or tune the model; 31..40 are new to it
 
 # Runs in a fresh interpreter: plain TensorFlow, no applied_ml. Reads the
-# SavedModel path, the input's name ("faces": aligned crops with
-# align="mtcnn", else "images" of any size) and uint8 images (JSON lists)
-# from stdin.
+# SavedModel path and uint8 photos of any size (JSON
+# lists) from stdin.
 SERVE = textwrap.dedent(
     """
     import json, sys
@@ -58,7 +57,7 @@ SERVE = textwrap.dedent(
     request = json.loads(sys.stdin.read())
     model = tf.saved_model.load(request["path"])
     pixels = tf.constant(np.array(request["images"], dtype="uint8"))
-    out = model.signatures["serving_default"](**{request["input"]: pixels})
+    out = model.signatures["serving_default"](images=pixels)
     print(json.dumps({
         "applied_ml_imported": "applied_ml" in sys.modules,
         "endpoints": sorted(model.signatures),
@@ -223,18 +222,14 @@ def main(argv=None) -> None:
 
     section("Serving from plain TensorFlow (fresh process)")
     picks = queries[[0, 40, 80]]
-    if args.align == "mtcnn":
-        # MTCNN cannot run inside a graph: the SavedModel takes aligned crops
-        served_input, pixels = "faces", recognizer.crop_faces(picks)[0]
-    else:
-        # the model crops by itself; it needs a channel axis, 1 (grey) or 3
-        served_input, pixels = "images", picks[..., None]
+    # the model finds and crops the faces itself (MTCNN is in the graph);
+    # it needs a channel axis, 1 (grey) or 3
+    pixels = picks[..., None]
     result = subprocess.run(
         [sys.executable, "-c", SERVE],
         input=json.dumps(
             {
                 "path": os.fspath(export_path),
-                "input": served_input,
                 "images": pixels.tolist(),
             }
         ),
@@ -248,7 +243,7 @@ def main(argv=None) -> None:
     if served["applied_ml_imported"]:
         sys.exit("serving process imported applied_ml; it must need TensorFlow only")
     local = recognizer.identify(picks)
-    print(f"endpoints: {served['endpoints']}; input {served_input} {pixels.shape}")
+    print(f"endpoints: {served['endpoints']}; input images {pixels.shape}")
     for name, d, here in zip(
         served["identity"], served["distance"], local, strict=True
     ):

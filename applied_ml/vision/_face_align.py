@@ -6,6 +6,10 @@ A similarity transform (rotation, uniform scale, shift; least squares over
 the five points) maps them onto :data:`TEMPLATE`, and the image is warped
 through it to the model's input size.
 
+All of it is TensorFlow ops (:mod:`._mtcnn` runs the detector's networks
+in the graph): one function crops in ``fit``/``predict`` and inside the
+exported SavedModel, which therefore takes photos of any size.
+
 The template is where those five points fall in dlib's aligned 150 x 150
 chip (``get_face_chip`` with padding 0.25), the crop dlib's face descriptor
 and its ports were trained on: MTCNN's points averaged over the chips dlib
@@ -15,6 +19,9 @@ pixels).
 
 import numpy as np
 import tensorflow as tf
+
+from applied_ml.vision._face_crop import map_by_size
+from applied_ml.vision._mtcnn import largest_face_landmarks, networks
 
 # (x, y) of the left eye, right eye, nose tip, left and right mouth corners,
 # as fractions of the chip's width and height.
@@ -30,153 +37,123 @@ TEMPLATE = (
     )
     / 150.0
 )
-INSTALL = "pip install mtcnn==1.0.0 lz4"
-# Images per detector call: MTCNN pads a batch to its largest image and runs
-# the pyramid once for all of them.
-_DETECT_CHUNK = 64
-_detector = None
+# Images per call: MTCNN's pyramid of each is held at once.
+_CHUNK = 64
 
 
-def _mtcnn():
-    """The shared MTCNN detector (built once: it loads three networks)."""
-    global _detector
-    if _detector is None:
-        try:
-            from mtcnn import MTCNN
-        except ImportError as err:
-            raise ImportError(
-                f"align='mtcnn' needs the mtcnn package: `{INSTALL}`, or install "
-                "applied_ml with its `vision` extra. Received: align='mtcnn' without "
-                "mtcnn installed."
-            ) from err
-        _detector = MTCNN(device="CPU:0")
-    return _detector
-
-
-def detect_landmarks(images) -> np.ndarray:
-    """The five landmarks of the largest face in each image.
-
-    Images in which MTCNN finds no face get a second look at twice their
-    size: its image pyramid starts from a fixed smallest face, and a face
-    that fills a small image can fall between its levels.
+def align_faces(images, size) -> tuple[tf.Tensor, tf.Tensor]:
+    """Each image warped so its largest face's landmarks land on the template.
 
     Parameters
     ----------
-    images : ndarray of shape (n, height, width, 3) or list of such arrays
-        RGB images, 0-255.
-
-    Returns
-    -------
-    ndarray of shape (n, 5, 2), float64
-        ``(x, y)`` of each landmark in the image's pixels; NaN for an image
-        in which no face was found.
-    """
-    points = _detect(images)
-    missing = np.flatnonzero(np.isnan(points).any(axis=(1, 2)))
-    if missing.size:
-        larger = [_twice(images[i]) for i in missing]
-        points[missing] = _detect(larger) / 2.0
-    return points
-
-
-def _twice(image) -> np.ndarray:
-    image = tf.constant(np.asarray(image, np.float32))
-    size = tf.shape(image)[:2] * 2
-    larger = tf.image.resize(image, size, method="bilinear")
-    return np.clip(np.round(larger.numpy()), 0, 255).astype(np.uint8)
-
-
-def _detect(images) -> np.ndarray:
-    """Landmarks of the largest face in each image (NaN where none)."""
-    points = np.full((len(images), 5, 2), np.nan)
-    groups: dict = {}
-    for i, image in enumerate(images):
-        groups.setdefault(np.shape(image), []).append(i)
-    detector = _mtcnn()
-    for rows in groups.values():
-        for start in range(0, len(rows), _DETECT_CHUNK):
-            chunk = rows[start : start + _DETECT_CHUNK]
-            found = detector.detect_faces(
-                [np.asarray(images[i], np.uint8) for i in chunk],
-                output_type="numpy",
-                box_format="xyxy",
-            )
-            # one row per face: image index, x1 y1 x2 y2, confidence, the
-            # landmarks' five x then five y
-            found = np.asarray(found, dtype=np.float64).reshape(-1, 16)
-            area = (found[:, 3] - found[:, 1]) * (found[:, 4] - found[:, 2])
-            for k, i in enumerate(chunk):
-                mine = np.flatnonzero(found[:, 0] == k)
-                if mine.size:
-                    face = found[mine[np.argmax(area[mine])]]
-                    points[i] = np.stack([face[6:11], face[11:16]], axis=1)
-    return points
-
-
-def similarity(source: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """The similarity transform that best maps ``source`` points onto ``target``.
-
-    Umeyama's least-squares solution (no reflection).
-
-    Parameters
-    ----------
-    source, target : ndarray of shape (k, 2)
-        Corresponding points.
-
-    Returns
-    -------
-    ndarray of shape (3, 3)
-        Homogeneous matrix ``T`` with ``target ~ T @ [x, y, 1]``.
-    """
-    mean_s, mean_t = source.mean(axis=0), target.mean(axis=0)
-    s, t = source - mean_s, target - mean_t
-    covariance = t.T @ s / len(source)
-    u, d, vt = np.linalg.svd(covariance)
-    sign = np.ones(2)
-    if np.linalg.det(u) * np.linalg.det(vt) < 0:
-        sign[-1] = -1.0
-    rotation = u @ np.diag(sign) @ vt
-    scale = (d * sign).sum() / s.var(axis=0).sum()
-    matrix = np.eye(3)
-    matrix[:2, :2] = scale * rotation
-    matrix[:2, 2] = mean_t - scale * rotation @ mean_s
-    return matrix
-
-
-def align_faces(images, points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Warp each image so its landmarks land on the template.
-
-    Parameters
-    ----------
-    images : ndarray of shape (n, height, width, 3) or list of such arrays
-        RGB images, 0-255.
-    points : ndarray of shape (n, 5, 2)
-        Landmarks from :func:`detect_landmarks` (rows with NaN give black
-        crops).
-    size : tuple of (int, int)
+    images : tensor of shape (n, height, width, channels)
+        Pixels 0-255, 1 (grey, repeated to RGB) or 3 channels.
+    size : tuple of (int, int) or tensor
         Height and width of the crops; the template is stretched to them.
 
     Returns
     -------
-    ndarray of shape (n, height, width, 3), uint8
-        Bilinear samples; pixels from outside the image are black.
+    faces : tensor of shape (n, height, width, 3), uint8
+        Bilinear samples, rounded; pixels from outside the image are black,
+        and so is the whole crop of an image in which no face was found.
+    found : tensor of shape (n,), bool
+        Whether MTCNN found a face.
     """
-    height, width = size
-    target = TEMPLATE * [width, height]
-    out = np.zeros((len(images), height, width, 3), np.uint8)
-    for i, image in enumerate(images):
-        if np.isnan(points[i]).any():
-            continue
-        # the warp reads, for each output pixel, the input pixel it came from
-        inverse = np.linalg.inv(similarity(points[i], target))
-        transform = np.concatenate([inverse[0], inverse[1], [0.0, 0.0]])
-        warped = tf.raw_ops.ImageProjectiveTransformV3(
-            images=tf.constant(np.asarray(image, np.float32)[None]),
-            transforms=tf.constant(transform[None], tf.float32),
-            output_shape=tf.constant([height, width], tf.int32),
-            fill_value=tf.constant(0.0),
-            interpolation="BILINEAR",
-            fill_mode="CONSTANT",
-        )
-        out[i] = np.clip(np.round(warped.numpy()[0]), 0, 255).astype(np.uint8)
-    return out
+    images = tf.cast(tf.convert_to_tensor(images), tf.float32)
+    shape = tf.shape(images)
+    images = tf.broadcast_to(images, tf.concat([shape[:3], [3]], axis=0))
+    points = tf.map_fn(
+        largest_face_landmarks,
+        images,
+        fn_output_signature=tf.TensorSpec([5, 2], tf.float32),
+    )
+    found = ~tf.reduce_any(tf.math.is_nan(points), axis=[1, 2])
+    size = tf.convert_to_tensor(size, tf.int32)
+    target = tf.constant(TEMPLATE) * tf.cast(tf.gather(size, [1, 0]), tf.float64)
+    # no face: any finite points, the crop is blanked below
+    points = tf.where(found[:, None, None], tf.cast(points, tf.float64), target)
+    # the warp reads, for each output pixel, the input pixel it came from
+    inverse = tf.linalg.inv(similarity(points, target))
+    transforms = tf.concat(
+        [inverse[:, 0], inverse[:, 1], tf.zeros_like(inverse[:, 2, :2])], axis=1
+    )
+    warped = tf.raw_ops.ImageProjectiveTransformV3(
+        images=images,
+        transforms=tf.cast(transforms, tf.float32),
+        output_shape=size,
+        fill_value=tf.constant(0.0),
+        interpolation="BILINEAR",
+        fill_mode="CONSTANT",
+    )
+    faces = tf.cast(tf.clip_by_value(tf.round(warped), 0.0, 255.0), tf.uint8)
+    return tf.where(found[:, None, None, None], faces, tf.zeros_like(faces)), found
+
+
+def similarity(source, target) -> tf.Tensor:
+    """The similarity transforms that best map each ``source`` onto ``target``.
+
+    Umeyama's least-squares solution (rotation, uniform scale and shift; no
+    reflection).
+
+    Parameters
+    ----------
+    source : tensor of shape (n, k, 2), float64
+        Points of each of ``n`` images.
+    target : tensor of shape (k, 2), float64
+        The points they should land on.
+
+    Returns
+    -------
+    tensor of shape (n, 3, 3), float64
+        Homogeneous matrices ``T`` with ``target ~ T @ [x, y, 1]``.
+    """
+    source = tf.convert_to_tensor(source, tf.float64)
+    target = tf.convert_to_tensor(target, tf.float64)
+    mean_s = tf.reduce_mean(source, axis=1, keepdims=True)
+    mean_t = tf.reduce_mean(target, axis=0)
+    s, t = source - mean_s, target - mean_t
+    covariance = tf.einsum("ki,nkj->nij", t, s) / tf.cast(tf.shape(t)[0], tf.float64)
+    d, u, v = tf.linalg.svd(covariance)
+    flip = tf.linalg.det(u) * tf.linalg.det(v) < 0
+    one = tf.ones_like(d[:, 0])
+    sign = tf.stack([one, tf.where(flip, -one, one)], axis=1)
+    rotation = tf.matmul(u * sign[:, None, :], v, transpose_b=True)
+    spread = tf.reduce_sum(tf.reduce_mean(tf.square(s), axis=1), axis=1)
+    scale = tf.reduce_sum(d * sign, axis=1) / spread
+    linear = scale[:, None, None] * rotation
+    shift = mean_t - tf.linalg.matvec(linear, mean_s[:, 0])
+    top = tf.concat([linear, shift[:, :, None]], axis=2)
+    bottom = tf.broadcast_to(
+        tf.constant([[[0.0, 0.0, 1.0]]], tf.float64), [tf.shape(top)[0], 1, 3]
+    )
+    return tf.concat([top, bottom], axis=1)
+
+
+_align_faces = tf.function(
+    align_faces,
+    input_signature=[
+        tf.TensorSpec([None, None, None, None], tf.float32),
+        tf.TensorSpec([2], tf.int32),
+    ],
+)
+
+
+def mtcnn_faces(images, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`align_faces` over an array or a list of images of any sizes.
+
+    Parameters
+    ----------
+    images : ndarray of shape (n, height, width, 3) or list of such arrays
+        RGB images, 0-255.
+    size : tuple of (int, int)
+        Height and width of the crops.
+
+    Returns
+    -------
+    faces : ndarray of shape (n, height, width, 3), uint8
+    found : ndarray of shape (n,), bool
+    """
+    networks()  # built outside the trace (and the install error raised here)
+    return map_by_size(
+        images, lambda pixels: _align_faces(pixels, tf.constant(size, tf.int32)), _CHUNK
+    )

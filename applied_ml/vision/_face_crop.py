@@ -78,19 +78,48 @@ def crop_faces(images, size: tuple[int, int], margin: float) -> np.ndarray:
     ndarray of shape (n, height, width, 3), uint8
         One crop per image, in order.
     """
-    out = np.empty((len(images), *size, 3), np.uint8)
+    size_, margin_ = tf.constant(size, tf.int32), tf.constant(margin, tf.float32)
+    (faces,) = map_by_size(
+        images, lambda pixels: (_center_faces(pixels, size_, margin_),), _CHUNK
+    )
+    return faces
+
+
+def map_by_size(images, fn, chunk: int) -> tuple[np.ndarray, ...]:
+    """``fn`` over batches of same-size images, its outputs in image order.
+
+    Parameters
+    ----------
+    images : ndarray of shape (n, height, width, channels) or list of arrays
+        Images, 0-255.
+    fn : callable
+        Takes a float32 batch (at most ``chunk`` images of one size) and
+        returns a tuple of tensors with one row per image.
+    chunk : int
+        Images per call, bounding memory.
+
+    Returns
+    -------
+    tuple of ndarray
+        Each of ``fn``'s outputs, one row per image of ``images``.
+    """
     groups: dict = {}
     if isinstance(images, np.ndarray):
         groups[images.shape[1:]] = np.arange(len(images))
     else:
         for i, image in enumerate(images):
             groups.setdefault(image.shape, []).append(i)
+    outputs = None
     for rows in groups.values():
         rows = np.asarray(rows)
-        for start in range(0, len(rows), _CHUNK):
-            chunk = rows[start : start + _CHUNK]
-            pixels = np.stack([np.asarray(images[i], np.float32) for i in chunk])
-            out[chunk] = _center_faces(
-                pixels, tf.constant(size, tf.int32), tf.constant(margin, tf.float32)
-            ).numpy()
-    return out
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            pixels = np.stack([np.asarray(images[i], np.float32) for i in part])
+            results = [r.numpy() for r in fn(pixels)]
+            if outputs is None:
+                outputs = [
+                    np.empty((len(images), *r.shape[1:]), r.dtype) for r in results
+                ]
+            for out, result in zip(outputs, results, strict=True):
+                out[part] = result
+    return tuple(outputs)

@@ -9,7 +9,7 @@ import pandas as pd
 from applied_ml._validation import check_choice
 from applied_ml.vision import _data
 from applied_ml.vision import _detection_data as images_data
-from applied_ml.vision._face_align import align_faces, detect_landmarks
+from applied_ml.vision._face_align import mtcnn_faces
 from applied_ml.vision._face_crop import CENTER_MARGIN, crop_faces
 from applied_ml.vision._face_model import FACE_BACKBONES, FACE_SIZES
 from applied_ml.vision._gallery import known_names
@@ -63,9 +63,7 @@ class FaceInputsMixin:
         self._check_crop_params()
         images = images_data.as_images(X)
         if self.align == "mtcnn":
-            points = detect_landmarks(images)
-            found = ~np.isnan(points).any(axis=(1, 2))
-            return align_faces(images, points, self._size()), found
+            return mtcnn_faces(images, self._size())
         faces = crop_faces(images, self._size(), self._margin())
         return faces, np.ones(len(faces), bool)
 

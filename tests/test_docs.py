@@ -13,6 +13,7 @@ import applied_ml.export
 import applied_ml.metrics
 import applied_ml.plots
 import applied_ml.tabular
+import applied_ml.text
 import applied_ml.tuning
 import applied_ml.vision
 import applied_ml.vision.boxes
@@ -33,6 +34,7 @@ def _public_api():
         applied_ml.cli,
         applied_ml.vision,
         applied_ml.vision.boxes,
+        applied_ml.text,
     ]
     for module in modules:
         names = getattr(module, "__all__", None) or [

@@ -13,13 +13,16 @@ from applied_ml.datasets._faces import load_att_faces
 from applied_ml.datasets._images import FASHION_MNIST_CLASSES, load_fashion_mnist
 from applied_ml.datasets._scenes import make_scenes
 from applied_ml.datasets._tabular import load_fair, load_penguins
+from applied_ml.datasets._text import load_fortunes, load_rotten_tomatoes
 
 __all__ = [
     "FASHION_MNIST_CLASSES",
     "load_att_faces",
     "load_fair",
     "load_fashion_mnist",
+    "load_fortunes",
     "load_penguins",
+    "load_rotten_tomatoes",
     "load_yolo_folder",
     "make_scenes",
     "read_coco_json",

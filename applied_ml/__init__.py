@@ -18,6 +18,7 @@ _LAZY = {
     "FaceRecognizer": "applied_ml.vision",
     "ImageClassifier": "applied_ml.vision",
     "ImageSegmenter": "applied_ml.vision",
+    "LanguageModel": "applied_ml.text",
     "NGramLanguageModel": "applied_ml.text",
     "ObjectDetector": "applied_ml.vision",
     "TabularClassifier": "applied_ml.tabular",

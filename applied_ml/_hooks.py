@@ -120,6 +120,11 @@ class TaskHooks:
 
         return {"serving_default": (serve, self._serving_signature())}
 
+    def _export_resources(self) -> list:
+        """Layers and resources the endpoints use besides the model (tracked by
+        ``export``), such as a lookup layer made after training."""
+        return []
+
     def _phases(self) -> tuple:
         """Names of the training phases, run in order."""
         return ("train",)

@@ -76,6 +76,8 @@ class KerasEstimator(TaskHooks, FitDataMixin, PersistenceMixin, BaseEstimator):
     - ``_join(chunks)``: assemble per-chunk prediction outputs (concatenate).
     - ``_endpoints()``: serving endpoints by name (``serving_default`` from
       ``_serving_signature()`` and ``_serving_inputs``).
+    - ``_export_resources()``: layers or resources the endpoints use besides
+      the model, for ``export`` to track (none).
     - ``_phases()`` and ``_fit_phase(phase, data)``: the training phases,
       each resumable from its own folder under ``checkpoint_dir``.
     - ``_after_fit(data)``: work after training (threshold tuning).

@@ -69,6 +69,8 @@ def export_saved_model(estimator, path=None, version=None) -> str:
         )
     archive = keras.export.ExportArchive()
     archive.track(estimator._inference_model)
+    for resource in estimator._export_resources():
+        archive.track(resource)
     for name, (fn, signature) in estimator._endpoints().items():
         archive.add_endpoint(name=name, fn=fn, input_signature=[signature])
     archive.write_out(target, verbose=False)

@@ -66,6 +66,7 @@ OURS = {
     },
     "lite0_fine_tuned": {
         "backbone": "efficientnet_lite0",
+        "image_size": (224, 184),
         "learning_rate": 3e-4,
         "epochs": 30,
         "fine_tune_layers": 40,

@@ -25,6 +25,7 @@ from applied_ml import (
     FaceRecognizer,
     ImageClassifier,
     ImageSegmenter,
+    LanguageModel,
     ObjectDetector,
     TabularClassifier,
     TabularRegressor,
@@ -104,6 +105,32 @@ def _identified(estimator, X) -> dict:
     return {"identity": names.astype(object), "distance": distances}
 
 
+def _texts():
+    """60 short sentences of a tiny grammar."""
+    rng = np.random.default_rng(0)
+    subjects, verbs = ["the cat", "a dog", "my bird"], ["sat on", "ran to", "saw"]
+    places = ["the mat.", "a log!", "the old tree."]
+    return (
+        [
+            f"{rng.choice(subjects)} {rng.choice(verbs)} {rng.choice(places)}"
+            for _ in range(N_ROWS)
+        ],
+    )
+
+
+def _generated(estimator, X) -> dict:
+    texts = estimator.generate(list(X), max_length=12, temperature=0.0)
+    return {"texts": np.array(texts, dtype=object)}
+
+
+def _generate_feed(estimator, X) -> dict:
+    return {
+        "seed_text": np.asarray(X, dtype=str),
+        "temperature": np.float32(0.0),
+        "max_length": np.int32(12),
+    }
+
+
 def _rows():
     rng = np.random.default_rng(0)
     z = rng.normal(size=(N_ROWS, 2))
@@ -127,6 +154,9 @@ class Case:
     endpoints: dict = dataclasses.field(
         default_factory=lambda: {"serving_default": lambda e, X: e._predict_outputs(X)}
     )
+    # endpoint name -> (estimator, X) -> its served inputs, for endpoints that
+    # do not take the prepared inputs of X
+    feeds: dict = dataclasses.field(default_factory=dict)
     checks: frozenset = ALL_CHECKS  # beyond fit/predict, clone, params, unfitted
     needs: str | None = None  # an optional package the case cannot run without
 
@@ -158,6 +188,10 @@ CASES = [
          "epochs": 2}, _faces, endpoints={
         "serving_default": _identified,
         "embed": lambda e, X: {"embeddings": e.embed(X)}}),
+    Case("language_model", LanguageModel, {"units": 8, "embedding_dim": 4,
+         "sequence_length": 12, "epochs": 2}, _texts, endpoints={
+        "serving_default": lambda e, X: e._predict_outputs(X),
+        "generate": _generated}, feeds={"generate": _generate_feed}),
     Case("toy_autoencoder", ToyAutoencoder, {"epochs": 3}, _rows, endpoints={
         "serving_default": lambda e, X: e._predict_outputs(X),
         "embed": lambda e, X: {"codes": e.transform(X)}}),
@@ -306,15 +340,19 @@ np.savez({outputs!r}, **out)
 """
 
 
-def _served_feed(estimator, X) -> dict:
+def _served_feed(estimator, X, feeds: dict) -> dict:
     """Raw inputs of every endpoint, as the SavedModel's signature names them."""
     prepared = estimator._prepare_inputs(X, reset=False)
     if hasattr(estimator, "_unpack"):  # tabular: packed blocks, served by column
         prepared = {k: v.ravel() for k, v in estimator._unpack(prepared).items()}
     feed = {}
     for name, (_, signature) in estimator._endpoints().items():
+        own = feeds[name](estimator, X) if name in feeds else None
         for key, spec in signature.items():
-            value = prepared[key] if isinstance(prepared, dict) else prepared
+            if own is not None:
+                value = own[key]
+            else:
+                value = prepared[key] if isinstance(prepared, dict) else prepared
             value = np.asarray(value)
             if spec.dtype == "string":
                 value = value.astype(str)
@@ -330,7 +368,7 @@ def test_export_serves_every_endpoint_in_a_fresh_process(case, fitted, tmp_path)
     rows = _head(X, 7)
     model = estimator.export(tmp_path / "model")
     inputs, outputs = tmp_path / "inputs.npz", tmp_path / "outputs.npz"
-    np.savez(inputs, **_served_feed(estimator, rows))
+    np.savez(inputs, **_served_feed(estimator, rows, case.feeds))
     script = textwrap.dedent(
         SERVE_SCRIPT.format(model=model, inputs=str(inputs), outputs=str(outputs))
     )

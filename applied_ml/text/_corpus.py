@@ -60,13 +60,18 @@ def _is_dataset(value) -> bool:
     return module.startswith("tensorflow") and hasattr(value, "as_numpy_iterator")
 
 
-def _checked(documents: list, name: str) -> list[str]:
-    for i, document in enumerate(documents):
-        if not isinstance(document, str):
+def check_strings(values: list, name: str) -> None:
+    """A TypeError naming the first item of ``values`` that is not a string."""
+    for i, value in enumerate(values):
+        if not isinstance(value, str):
             raise TypeError(
-                f"`{name}` must hold strings only. Received {type(document).__name__} "
-                f"at position {i}: {document!r:.60}"
+                f"`{name}` must hold strings only. Received {type(value).__name__} "
+                f"at position {i}: {value!r:.60}"
             )
+
+
+def _checked(documents: list, name: str) -> list[str]:
+    check_strings(documents, name)
     if not any(documents):
         raise ValueError(
             f"`{name}` must hold some text. Received {len(documents)} document(s), "

@@ -9,8 +9,11 @@ import numpy as np
 UNK, EOD = "<unk>", "<eod>"
 UNK_ID, EOD_ID = 0, 1
 LEVELS = ("char", "word")
-# a word, or one mark of punctuation
-_WORD = re.compile(r"\w+(?:'\w+)*|[^\w\s]")
+# A word (ASCII letters, digits, underscores, inner apostrophes), or any one
+# other character but whitespace. Explicit classes, not \w and \s, so that
+# Python's re and TensorFlow's RE2 split text identically.
+WORD_PATTERN = r"[A-Za-z0-9_]+(?:'[A-Za-z0-9_]+)*|[^A-Za-z0-9_ \t\n\r\f\v]"
+_WORD = re.compile(WORD_PATTERN)
 
 
 def tokenize(text: str, level: str) -> list[str]:

@@ -7,6 +7,7 @@ from sklearn.utils.validation import check_is_fitted
 from applied_ml._validation import check_choice, check_number
 from applied_ml.text._corpus import as_documents
 from applied_ml.text._sampling import check_sampling, choose
+from applied_ml.text._token_scores import TokenScoresMixin
 from applied_ml.text._vocabulary import (
     EOD_ID,
     LEVELS,
@@ -18,7 +19,7 @@ from applied_ml.text._vocabulary import (
 )
 
 
-class NGramLanguageModel(BaseEstimator):
+class NGramLanguageModel(TokenScoresMixin, BaseEstimator):
     """Interpolated Kneser-Ney n-gram language model over characters or words.
 
     The baseline every language model of the package is judged against, as
@@ -259,39 +260,6 @@ class NGramLanguageModel(BaseEstimator):
             mixed[tokens] += np.maximum(count - d, 0.0) / total
             p = mixed
         return p
-
-    def score(self, X, y=None) -> float:
-        """Negative mean bits per token (greater is better, as scikit-learn wants).
-
-        Parameters
-        ----------
-        X : str, path, sequence of str or tf.data.Dataset
-            Held-out documents; each one's end counts as a token.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        float
-        """
-        check_is_fitted(self, "keys_")
-        bits, tokens, _ = self._token_bits(as_documents(X, "X"))
-        return float(-bits / tokens)
-
-    def perplexity(self, X) -> float:
-        """``2 ** (bits per token)`` of held-out documents (ends included)."""
-        return float(2.0 ** -self.score(X))
-
-    def bits_per_char(self, X) -> float:
-        """Bits per character of held-out documents, each end counting as one.
-
-        For word models, the bits of all tokens over the characters of the
-        text; a word model does not predict the spaces between words, so
-        compare bits per character within one ``level`` only.
-        """
-        check_is_fitted(self, "keys_")
-        bits, _, chars = self._token_bits(as_documents(X, "X"))
-        return float(bits / chars)
 
     # ------------------------------------------------------------- sampling
     def sample(

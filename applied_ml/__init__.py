@@ -20,6 +20,7 @@ _LAZY = {
     "ImageSegmenter": "applied_ml.vision",
     "LanguageModel": "applied_ml.text",
     "NGramLanguageModel": "applied_ml.text",
+    "SentimentClassifier": "applied_ml.text",
     "ObjectDetector": "applied_ml.vision",
     "TabularClassifier": "applied_ml.tabular",
     "TabularRegressor": "applied_ml.tabular",

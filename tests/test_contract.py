@@ -27,6 +27,7 @@ from applied_ml import (
     ImageSegmenter,
     LanguageModel,
     ObjectDetector,
+    SentimentClassifier,
     TabularClassifier,
     TabularRegressor,
 )
@@ -118,6 +119,16 @@ def _texts():
     )
 
 
+def _reviews():
+    """60 short reviews, labelled by the word that carries their sentiment."""
+    rng = np.random.default_rng(0)
+    good, bad = ["great", "lovely", "moving"], ["dull", "awful", "tedious"]
+    y = np.where(np.arange(N_ROWS) % 2 == 0, "fresh", "rotten")
+    words = [rng.choice(good if label == "fresh" else bad) for label in y]
+    X = [f"a {w} film with {rng.choice(['actors', 'music', 'scenes'])}" for w in words]
+    return X, y
+
+
 def _generated(estimator, X) -> dict:
     texts = estimator.generate(list(X), max_length=12, temperature=0.0)
     return {"texts": np.array(texts, dtype=object)}
@@ -192,6 +203,8 @@ CASES = [
          "sequence_length": 12, "epochs": 2}, _texts, endpoints={
         "serving_default": lambda e, X: e._predict_outputs(X),
         "generate": _generated}, feeds={"generate": _generate_feed}),
+    Case("sentiment_classifier", SentimentClassifier, {"embedding_dim": 8,
+         "epochs": 2}, _reviews),
     Case("toy_autoencoder", ToyAutoencoder, {"epochs": 3}, _rows, endpoints={
         "serving_default": lambda e, X: e._predict_outputs(X),
         "embed": lambda e, X: {"codes": e.transform(X)}}),

@@ -1,6 +1,8 @@
-"""Text models: language models (and their Kneser-Ney baseline)."""
+"""Text models: sentiment classification, language models (and their Kneser-Ney
+baseline)."""
 
 from applied_ml.text.language_model import LanguageModel
 from applied_ml.text.ngram import NGramLanguageModel
+from applied_ml.text.sentiment import SentimentClassifier
 
-__all__ = ["LanguageModel", "NGramLanguageModel"]
+__all__ = ["LanguageModel", "NGramLanguageModel", "SentimentClassifier"]

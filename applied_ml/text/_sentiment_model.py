@@ -1,0 +1,128 @@
+"""The sentiment network: raw strings in, class probabilities out.
+
+``TextVectorization`` (its vocabulary learned in ``fit``) turns strings into
+token ids inside the model, so the SavedModel serves raw text. Id 0 is
+padding; every body ignores it: the average divides by the real tokens only,
+recurrent layers skip masked steps, and the convolution sees zero vectors
+there and pools over real positions only. A text without any token (empty)
+gives a zero feature vector: the output layer's bias alone scores it.
+"""
+
+import keras
+from keras import ops
+
+MODELS = ("average", "lstm", "gru", "bilstm", "bigru", "cnn")
+
+
+@keras.saving.register_keras_serializable(package="applied_ml")
+class MaskedAverage(keras.layers.Layer):
+    """Mean of the vectors of real tokens; zeros for a text without any."""
+
+    def call(self, vectors, ids):
+        mask = ops.cast(ops.not_equal(ids, 0), vectors.dtype)[..., None]
+        total = ops.sum(vectors * mask, axis=1)
+        return total / ops.maximum(ops.sum(mask, axis=1), 1.0)
+
+
+@keras.saving.register_keras_serializable(package="applied_ml")
+class MaskedMax(keras.layers.Layer):
+    """Largest value over real positions, per channel; zeros without any."""
+
+    def call(self, vectors, ids):
+        mask = ops.not_equal(ids, 0)[..., None]
+        lowest = ops.min(vectors) - 1.0
+        best = ops.max(ops.where(mask, vectors, lowest), axis=1)
+        return ops.where(ops.any(mask, axis=1), best, ops.zeros_like(best))
+
+
+def vectorizer(meta: dict) -> keras.layers.TextVectorization:
+    """The model's text-to-ids layer, with the vocabulary learned in ``fit``."""
+    return keras.layers.TextVectorization(
+        standardize=meta["standardize"],
+        ngrams=meta["ngrams"],
+        output_mode="int",
+        output_sequence_length=meta["sequence_length"],
+        vocabulary=meta["vocabulary"],
+        name="vectorize",
+    )
+
+
+def build_sentiment_model(
+    meta: dict,
+    *,
+    model: str,
+    embedding_dim: int,
+    rnn_units: tuple,
+    dropout: float,
+    embedding_matrix=None,
+    trainable_embeddings: bool = True,
+) -> keras.Model:
+    """Vectorize, embed, one of ``MODELS``, then the classifier's output layer.
+
+    Parameters
+    ----------
+    meta : dict
+        ``vocabulary``, ``standardize``, ``ngrams``, ``sequence_length``,
+        ``n_outputs`` and ``task``.
+    model : str
+        One of :data:`MODELS`.
+    embedding_dim : int
+        Size of each token vector (the width of ``embedding_matrix`` if given).
+    rnn_units : tuple of int
+        Units of each stacked recurrent layer; the convolution's filters
+        (``rnn_units[0]``) for ``"cnn"``.
+    dropout : float
+        Dropout on the pooled features (and each recurrent layer's inputs).
+    embedding_matrix : ndarray, optional
+        Initial vectors, one row per id of the vectorizer (padding and
+        unknown included).
+    trainable_embeddings : bool, default=True
+        Whether the embedding trains.
+
+    Returns
+    -------
+    keras.Model
+        ``texts`` (batch,) strings in; probabilities out.
+    """
+    texts = keras.Input(shape=(), dtype="string", name="texts")
+    ids = vectorizer(meta)(texts)
+    size = len(meta["vocabulary"]) + 2  # padding and unknown come first
+    initializer = (
+        "uniform"
+        if embedding_matrix is None
+        else keras.initializers.Constant(embedding_matrix)
+    )
+    embed = keras.layers.Embedding(
+        size,
+        embedding_dim,
+        embeddings_initializer=initializer,
+        trainable=trainable_embeddings,
+        mask_zero=model in ("lstm", "gru", "bilstm", "bigru"),
+        name="embedding",
+    )
+    x = embed(ids)
+    if model == "average":
+        x = MaskedAverage(name="average")(x, ids)
+    elif model == "cnn":
+        real = ops.cast(ops.not_equal(ids, 0), x.dtype)[..., None]
+        x = keras.layers.Conv1D(
+            rnn_units[0], 5, padding="same", activation="relu", name="conv"
+        )(x * real)
+        x = MaskedMax(name="max_pool")(x, ids)
+    else:
+        layer = keras.layers.GRU if model.endswith("gru") else keras.layers.LSTM
+        for i, units in enumerate(rnn_units):
+            last = i == len(rnn_units) - 1
+            rnn = layer(
+                units, return_sequences=not last, dropout=dropout, name=f"rnn_{i}"
+            )
+            if model.startswith("bi"):
+                rnn = keras.layers.Bidirectional(rnn, name=f"bi_{i}")
+            x = rnn(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="dropout")(x)
+    if meta["task"] == "multiclass":
+        out = keras.layers.Dense(meta["n_outputs"], activation="softmax", name="output")
+    else:
+        out = keras.layers.Dense(meta["n_outputs"], activation="sigmoid", name="output")
+    return keras.Model(texts, out(x), name="sentiment")

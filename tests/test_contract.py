@@ -170,6 +170,7 @@ class Case:
     feeds: dict = dataclasses.field(default_factory=dict)
     checks: frozenset = ALL_CHECKS  # beyond fit/predict, clone, params, unfitted
     needs: str | None = None  # an optional package the case cannot run without
+    serving_imports: tuple = ()  # modules a serving process imports (custom ops)
 
     def make(self, **extra):
         return self.cls(**{"random_state": 0, **self.params, **extra})
@@ -205,6 +206,12 @@ CASES = [
         "generate": _generated}, feeds={"generate": _generate_feed}),
     Case("sentiment_classifier", SentimentClassifier, {"embedding_dim": 8,
          "epochs": 2}, _reviews),
+    # pretrained MiniLM: head on cached features, then the top block fine-tuned
+    Case("sentiment_minilm", SentimentClassifier, {"encoder": "minilm",
+         "sequence_length": 16, "epochs": 2, "fine_tune_layers": 1,
+         "fine_tune_epochs": 1}, _reviews,
+         checks=frozenset({"persist", "export", "resume"}), needs="all_minilm_l6_v2",
+         serving_imports=("tensorflow_text",)),
     Case("toy_autoencoder", ToyAutoencoder, {"epochs": 3}, _rows, endpoints={
         "serving_default": lambda e, X: e._predict_outputs(X),
         "embed": lambda e, X: {"codes": e.transform(X)}}),
@@ -335,6 +342,7 @@ else:
 import numpy as np
 import tensorflow as tf
 
+{serving_imports}
 saved = tf.saved_model.load({model!r})
 feeds = np.load({inputs!r})
 out = {{}}
@@ -383,7 +391,12 @@ def test_export_serves_every_endpoint_in_a_fresh_process(case, fitted, tmp_path)
     inputs, outputs = tmp_path / "inputs.npz", tmp_path / "outputs.npz"
     np.savez(inputs, **_served_feed(estimator, rows, case.feeds))
     script = textwrap.dedent(
-        SERVE_SCRIPT.format(model=model, inputs=str(inputs), outputs=str(outputs))
+        SERVE_SCRIPT.format(
+            model=model,
+            inputs=str(inputs),
+            outputs=str(outputs),
+            serving_imports="\n".join(f"import {m}" for m in case.serving_imports),
+        )
     )
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True

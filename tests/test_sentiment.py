@@ -1,6 +1,7 @@
 """SentimentClassifier: raw strings, masking, learning, bad input."""
 
 import importlib.util
+import os
 
 import numpy as np
 import pandas as pd
@@ -206,3 +207,37 @@ def test_trainable_pretrained_vectors_move_and_glove_covers_review_words():
     assert table.shape[1] == 50
     row = glove.vocabulary_.index("superb") + 2
     assert np.abs(table[row] - vectors[glove_words.index("superb")]).max() < 0.05
+
+
+def test_explain_finds_the_words_that_carry_the_label(tmp_path):
+    X, y = _reviews(n=120)
+    clf = SentimentClassifier(embedding_dim=8, epochs=30, random_state=0).fit(X, y)
+    explanation = clf.explain("the music was   dull and long")
+    assert explanation["token"].tolist() == [
+        "the",
+        "music",
+        "was",
+        "dull",
+        "and",
+        "long",
+    ]
+    assert explanation.loc[3, ["start", "end"]].tolist() == [16, 20]
+    assert explanation.attrs["target"] == "rotten"  # classes_[1]
+    assert explanation.attrs["probability"] > 0.5
+    # "dull" carries the label: it moves the log-odds most, towards rotten
+    contributions = explanation["contribution"].to_numpy()
+    assert np.argmax(np.abs(contributions)) == 3 and contributions[3] > 0
+    towards_fresh = clf.explain("the music was   dull and long", target="fresh")
+    np.testing.assert_allclose(towards_fresh["contribution"], -contributions, atol=1e-4)
+    from applied_ml.text import plot_token_contributions
+
+    path = plot_token_contributions(
+        [explanation, clf.explain("superb")], tmp_path / "words.png", title="Why"
+    )
+    assert os.path.getsize(path) > 5000
+    with pytest.raises(ValueError, match=r"`target` must be one of"):
+        clf.explain("dull", target="meh")
+    with pytest.raises(TypeError, match=r"`text` must be one string"):
+        clf.explain(["dull"])
+    with pytest.raises(ValueError, match=r"`explanations` must be"):
+        plot_token_contributions([], tmp_path / "none.png")

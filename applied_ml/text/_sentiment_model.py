@@ -11,28 +11,10 @@ gives a zero feature vector: the output layer's bias alone scores it.
 import keras
 from keras import ops
 
+from applied_ml.text._masked_pooling import MaskedAverage, MaskedMax
+from applied_ml.text._minilm import HIDDEN, minilm_encoder
+
 MODELS = ("average", "lstm", "gru", "bilstm", "bigru", "cnn")
-
-
-@keras.saving.register_keras_serializable(package="applied_ml")
-class MaskedAverage(keras.layers.Layer):
-    """Mean of the vectors of real tokens; zeros for a text without any."""
-
-    def call(self, vectors, ids):
-        mask = ops.cast(ops.not_equal(ids, 0), vectors.dtype)[..., None]
-        total = ops.sum(vectors * mask, axis=1)
-        return total / ops.maximum(ops.sum(mask, axis=1), 1.0)
-
-
-@keras.saving.register_keras_serializable(package="applied_ml")
-class MaskedMax(keras.layers.Layer):
-    """Largest value over real positions, per channel; zeros without any."""
-
-    def call(self, vectors, ids):
-        mask = ops.not_equal(ids, 0)[..., None]
-        lowest = ops.min(vectors) - 1.0
-        best = ops.max(ops.where(mask, vectors, lowest), axis=1)
-        return ops.where(ops.any(mask, axis=1), best, ops.zeros_like(best))
 
 
 def vectorizer(meta: dict) -> keras.layers.TextVectorization:
@@ -112,11 +94,39 @@ def build_sentiment_model(
             x = rnn(x)
     if dropout:
         x = keras.layers.Dropout(dropout, name="dropout")(x)
-    if meta["task"] == "multiclass":
-        out = keras.layers.Dense(meta["n_outputs"], activation="softmax", name="output")
-    else:
-        out = keras.layers.Dense(meta["n_outputs"], activation="sigmoid", name="output")
-    network = keras.Model(texts, out(x), name="sentiment")
+    network = keras.Model(texts, _output(meta)(x), name="sentiment")
     if embedding_matrix is not None:  # assigned, not an initializer: the
         embed.embeddings.assign(embedding_matrix)  # config stays small
     return network
+
+
+def build_minilm_classifier(meta: dict, *, dropout: float) -> keras.Model:
+    """all-MiniLM-L6-v2 (frozen), its mean-pooled vectors, then ``head``.
+
+    Parameters
+    ----------
+    meta : dict
+        ``sequence_length`` (WordPiece ids per text), ``n_outputs`` and
+        ``task``.
+    dropout : float
+        Dropout on the pooled vectors.
+
+    Returns
+    -------
+    keras.Model
+        ``texts`` (batch,) strings in; probabilities out. The encoder is the
+        layer ``"minilm"`` (frozen), the classifier the layer ``"head"``.
+    """
+    texts = keras.Input(shape=(), dtype="string", name="texts")
+    encoder = minilm_encoder(meta["sequence_length"])
+    encoder.trainable = False
+    head = keras.Sequential(
+        [keras.Input((HIDDEN,)), keras.layers.Dropout(dropout), _output(meta)],
+        name="head",
+    )
+    return keras.Model(texts, head(encoder(texts)), name="sentiment")
+
+
+def _output(meta: dict) -> keras.layers.Dense:
+    activation = "softmax" if meta["task"] == "multiclass" else "sigmoid"
+    return keras.layers.Dense(meta["n_outputs"], activation=activation, name="output")

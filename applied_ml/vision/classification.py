@@ -10,6 +10,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from applied_ml import metrics
 from applied_ml._docs import fill
+from applied_ml._fold import fold_batch_norm
+from applied_ml._head_features import HeadOnFeaturesMixin
 from applied_ml._labels import LabelsMixin
 from applied_ml._random import seed_from
 from applied_ml._validation import check_bool, check_choice, check_number
@@ -21,8 +23,12 @@ from applied_ml.vision._augment import (
     check_augmentation,
     make_augmenter,
 )
-from applied_ml.vision._head_features import HeadOnFeaturesMixin
-from applied_ml.vision._models import build_image_classifier, trunk, unfreeze_top
+from applied_ml.vision._models import (
+    build_image_classifier,
+    features_of,
+    trunk,
+    unfreeze_top,
+)
 from applied_ml.vision.backbones import BACKBONES, DEFAULT_SIZES
 
 # Images per call of the network outside training (predicting, computing the
@@ -369,6 +375,11 @@ class ImageClassifier(
         if pretrained and self.cache_features and not self.augmentation:
             return self._train_head_on_features(data, phase)
         return super()._fit_phase(phase, data)
+
+    def _feature_extractor(self):
+        # the backbone with its normalizations folded in
+        extractor = fold_batch_norm(features_of(self.model_))
+        return extractor, self._input_signature()
 
     def _after_fit(self, data) -> None:
         # the training augmenter belongs to this fit's pipelines, not to the

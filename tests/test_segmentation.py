@@ -223,7 +223,9 @@ def test_learns_garments_far_better_than_untrained_and_a_colour_threshold():
         "validation_fraction": 0,
     }
     untrained = ImageSegmenter(**params, max_steps=1).fit(X, y)
-    trained = ImageSegmenter(**params, epochs=12, learning_rate=0.003).fit(X, y)
+    # foreground IoU 0.52 to 0.66, mean IoU 0.38 to 0.47 with random_state
+    # 0, 1, 2 (colour threshold 0.25, untrained 0.12 to 0.14)
+    trained = ImageSegmenter(**params, epochs=9, learning_rate=0.005).fit(X, y)
     before = untrained.evaluate(X_test, y_test)["foreground_iou"]
     after = trained.evaluate(X_test, y_test)
     # baseline: objects are where a pixel's colour is far from its image's

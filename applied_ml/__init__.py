@@ -24,6 +24,7 @@ _LAZY = {
     "ObjectDetector": "applied_ml.vision",
     "TabularClassifier": "applied_ml.tabular",
     "TabularRegressor": "applied_ml.tabular",
+    "WordEmbeddings": "applied_ml.text",
 }
 
 __all__ = sorted(_LAZY)

@@ -14,7 +14,7 @@ default="{optimizer}"
         Train for this many optimizer steps in total instead of ``epochs``.
     batch_size : int, default={batch_size}
         Samples per gradient step (global batch under a distribution strategy).
-    early_stopping : bool, default=True
+    early_stopping : bool, default={early_stopping}
         Stop when the validation loss has not improved for ``patience``
         epochs and restore the best weights.
     patience : int, default={patience}
@@ -98,6 +98,7 @@ DEFAULTS = {
     "dropout": 0.0,
     "batch_size": 32,
     "validation_fraction": 0.1,
+    "early_stopping": True,
 }
 
 

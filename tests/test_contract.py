@@ -30,6 +30,7 @@ from applied_ml import (
     SentimentClassifier,
     TabularClassifier,
     TabularRegressor,
+    WordEmbeddings,
 )
 from tests.toy_estimator import ToyAutoencoder
 
@@ -129,6 +130,10 @@ def _reviews():
     return X, y
 
 
+WORDS = ["the", "cat", "Dog", "mat", "sat", "log", "tree", "ran", "saw", "a", "on"]
+WORDS += ["unicorn", "the cat"]
+
+
 def _generated(estimator, X) -> dict:
     texts = estimator.generate(list(X), max_length=12, temperature=0.0)
     return {"texts": np.array(texts, dtype=object)}
@@ -171,6 +176,10 @@ class Case:
     checks: frozenset = ALL_CHECKS  # beyond fit/predict, clone, params, unfitted
     needs: str | None = None  # an optional package the case cannot run without
     serving_imports: tuple = ()  # modules a serving process imports (custom ops)
+    # (X,) or (X, y) -> what the prediction checks feed (default: X itself),
+    # and the method that predicts from it
+    queries: Callable = lambda data: data[0]
+    predict: str = "predict"
 
     def make(self, **extra):
         return self.cls(**{"random_state": 0, **self.params, **extra})
@@ -212,6 +221,10 @@ CASES = [
          "fine_tune_epochs": 1}, _reviews,
          checks=frozenset({"persist", "export", "resume"}), needs="all_minilm_l6_v2",
          serving_imports=("tensorflow_text",)),
+    # fitted on sentences, queried with words (the last two unknown)
+    Case("word_embeddings", WordEmbeddings, {"vector_size": 8, "min_count": 1,
+         "sample": 0.0, "batch_size": 16, "epochs": 2}, _texts,
+         queries=lambda data: np.array(WORDS), predict="transform"),
     Case("toy_autoencoder", ToyAutoencoder, {"epochs": 3}, _rows, endpoints={
         "serving_default": lambda e, X: e._predict_outputs(X),
         "embed": lambda e, X: {"codes": e.transform(X)}}),
@@ -241,7 +254,7 @@ def fitted():
     def get(case):
         if case.id not in cache:
             data = case.data()
-            cache[case.id] = case.make().fit(*data), data[0]
+            cache[case.id] = case.make().fit(*data), case.queries(data)
         return cache[case.id]
 
     return get
@@ -274,7 +287,7 @@ def assert_outputs_equal(actual: dict, expected: dict, atol=1e-5):
 @cases()
 def test_fits_and_predicts_with_defaults(case, fitted):
     estimator, X = fitted(case)
-    predictions = estimator.predict(_head(X))
+    predictions = getattr(estimator, case.predict)(_head(X))
     assert len(predictions) == 10
     outputs = estimator._predict_outputs(_head(X))
     assert all(len(v) == 10 for v in outputs.values())
@@ -283,9 +296,9 @@ def test_fits_and_predicts_with_defaults(case, fitted):
 
 @cases()
 def test_predict_before_fit_is_not_fitted_error(case):
-    X = case.data()[0]
+    X = case.queries(case.data())
     with pytest.raises(NotFittedError):
-        case.make().predict(_head(X))
+        getattr(case.make(), case.predict)(_head(X))
 
 
 @cases()
@@ -309,7 +322,7 @@ def test_pickle_fitted_and_unfitted(case, fitted):
     unfitted = pickle.loads(pickle.dumps(case.make()))
     assert unfitted.get_params() == case.make().get_params()
     with pytest.raises(NotFittedError):
-        unfitted.predict(_head(X))
+        getattr(unfitted, case.predict)(_head(X))
 
 
 @cases("persist")

@@ -18,6 +18,7 @@ from applied_ml.datasets._text import (
     load_hamlet,
     load_rotten_tomatoes,
 )
+from applied_ml.datasets._word_benchmarks import load_weat_word_sets, word_benchmark
 
 __all__ = [
     "FASHION_MNIST_CLASSES",
@@ -28,11 +29,13 @@ __all__ = [
     "load_hamlet",
     "load_penguins",
     "load_rotten_tomatoes",
+    "load_weat_word_sets",
     "load_yolo_folder",
     "make_scenes",
     "read_coco_json",
     "read_voc_xml",
     "read_yolo_labels",
+    "word_benchmark",
     "write_coco_json",
     "write_voc_xml",
     "write_yolo_labels",

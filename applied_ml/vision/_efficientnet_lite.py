@@ -17,8 +17,9 @@ import os
 import keras
 import numpy as np
 
+from applied_ml._cache import cache_dir
 from applied_ml.vision._torch_pickle import load_state_dict
-from applied_ml.vision._weights_cache import cache_dir, save_weights_atomically
+from applied_ml.vision._weights_cache import save_weights_atomically
 
 # (kernel, stride, expand ratio, output filters, repeats) of the seven stages.
 STAGES = (

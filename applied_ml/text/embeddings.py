@@ -229,12 +229,16 @@ class WordEmbeddings(KerasEstimator):
             "skipgram": False,
         }
         estimator.model_ = estimator._build_model(estimator.meta_)
-        estimator.model_.get_layer("target_vectors").embeddings.assign(
-            matrix.astype(np.float32)
-        )
         estimator.history_, estimator.n_iter_ = {}, 0
-        estimator._post_restore()
+        estimator._assign_vectors(matrix)
         return estimator
+
+    def _assign_vectors(self, vectors) -> None:
+        """Write ``vectors`` into the model's table; refresh what derives from it."""
+        self.model_.get_layer("target_vectors").embeddings.assign(
+            np.asarray(vectors, dtype=np.float32)
+        )
+        self._post_restore()
 
     @classmethod
     def from_pretrained(cls, name: str = "glove-6b-50d") -> "WordEmbeddings":

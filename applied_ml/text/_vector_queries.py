@@ -70,9 +70,12 @@ def ranked(
     topn = min(topn, restrict - 1)
     out_i = np.empty((len(queries), topn), np.int64)
     out_s = np.empty((len(queries), topn), np.float32)
+    buffer = np.empty((min(_CHUNK, len(queries)), restrict), np.float32)
     for start in range(0, len(queries), _CHUNK):
         part = slice(start, start + _CHUNK)
-        scores = (queries[part] @ candidates.T) / safe
+        scores = buffer[: len(queries[part])]
+        np.matmul(queries[part], candidates.T, out=scores)
+        scores /= safe
         excluded = exclude[part]
         rows = np.broadcast_to(np.arange(len(excluded))[:, None], excluded.shape)
         inside = (excluded >= 0) & (excluded < restrict)

@@ -101,10 +101,14 @@ def evaluate_analogies(
     correct = []
     if asked:
         rows = np.array([[allowed[k] for k in keys[:3]] for _, keys in asked])
+        # the file repeats some questions: each distinct one is answered once
+        distinct, inverse = np.unique(rows, axis=0, return_inverse=True)
         units = unit(vectors[:restrict], norms[:restrict])
-        queries = combined(units, rows[:, [1, 2]], rows[:, [0]])
-        top = _answers(words, vectors, norms, queries, rows, restrict, key, asked)
-        for (section, keys), candidates in zip(asked, top, strict=True):
+        queries = combined(units, distinct[:, [1, 2]], distinct[:, [0]])
+        ignored = [{key(words[i]) for i in row} for row in distinct]
+        top = _answers(words, vectors, norms, queries, distinct, restrict, key, ignored)
+        for (section, keys), i in zip(asked, inverse.ravel(), strict=True):
+            candidates = top[i]
             predicted = None
             for index in candidates:
                 predicted = key(words[index])
@@ -129,18 +133,16 @@ def evaluate_analogies(
     }
 
 
-def _answers(words, vectors, norms, queries, rows, restrict, key, asked) -> list:
+def _answers(words, vectors, norms, queries, rows, restrict, key, ignored) -> list:
     """Each question's candidate answers, best first.
 
     The best word alone settles a question unless its key is one of the
-    question's words (another casing of it): those questions get their
-    5 best, as gensim reads them.
+    question's words (``ignored``, another casing of one): those questions
+    get their 5 best, as gensim reads them.
     """
     best, _ = ranked(vectors, norms, queries, rows, 1, restrict)
     top = list(best)
-    again = [
-        i for i, (_, keys) in enumerate(asked) if key(words[best[i, 0]]) in keys[:3]
-    ]
+    again = [i for i, keys in enumerate(ignored) if key(words[best[i, 0]]) in keys]
     if again:
         more, _ = ranked(
             vectors, norms, queries[again], rows[again], _CANDIDATES, restrict

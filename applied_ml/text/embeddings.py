@@ -332,6 +332,49 @@ class WordEmbeddings(KerasEstimator):
         check_strings([text], "text")
         return words_of(text, self.lowercase)
 
+    def to_keras_embedding(
+        self, vocabulary=None, trainable: bool = False, **kwargs
+    ) -> keras.layers.Embedding:
+        """A Keras ``Embedding`` layer holding these vectors.
+
+        Row ``i`` of the layer is the vector of ``vocabulary[i]``, so the
+        layer fits behind a ``TextVectorization`` (pass its
+        ``get_vocabulary()``: its padding ``""`` and ``"[UNK]"`` get zero
+        rows, as does any word without a vector). ``SentimentClassifier``
+        takes the fitted ``WordEmbeddings`` itself (``embeddings=``).
+
+        Parameters
+        ----------
+        vocabulary : sequence of str, optional
+            The words of the layer's rows, in order; default ``vocabulary_``.
+        trainable : bool, default=False
+            Whether the vectors train with the model.
+        **kwargs
+            More ``keras.layers.Embedding`` arguments (``mask_zero``,
+            ``name``).
+
+        Returns
+        -------
+        keras.layers.Embedding
+            Built, its weights set.
+        """
+        check_is_fitted(self)
+        words = self.vocabulary_ if vocabulary is None else list(vocabulary)
+        check_strings(words, "vocabulary")
+        matrix = np.zeros((len(words), self._vectors.shape[1]), np.float32)
+        rows = [self._index.get(w, self._index.get(w.lower(), -1)) for w in words]
+        rows = np.asarray(rows, dtype=np.int64)
+        matrix[rows >= 0] = self._vectors[rows[rows >= 0]]
+        layer = keras.layers.Embedding(
+            len(words),
+            matrix.shape[1],
+            embeddings_initializer=keras.initializers.Constant(matrix),
+            trainable=trainable,
+            **kwargs,
+        )
+        layer.build((None,))
+        return layer
+
     # -------------------------------------------------------------- data
     def _prepare_inputs(self, X, *, reset: bool) -> dict:
         if isinstance(X, str):

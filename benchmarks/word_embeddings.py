@@ -174,6 +174,8 @@ def skipgram(minutes: float) -> dict:
     ours = WordEmbeddings(
         **params,
         negatives=5,
+        learning_rate=0.01,
+        decay=False,  # TimeBudget's linear decay sets the rate instead
         epochs=10_000,
         callbacks=[TimeBudget(minutes, schedule="linear")],
         random_state=0,

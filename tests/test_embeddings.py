@@ -179,7 +179,9 @@ def test_glove_analogies_match_gensim_on_30000_words():
 def test_skipgram_puts_related_words_near_each_other():
     need("Debian's fortunes (make data)", os.path.isdir(FORTUNES))
     corpus = load_fortunes()[:4000]  # about 120,000 words
-    model = WordEmbeddings(vector_size=50, sample=1e-3, random_state=0).fit(corpus)
+    model = WordEmbeddings(vector_size=50, sample=1e-3, epochs=5, random_state=0).fit(
+        corpus
+    )
     related = [("he", "she"), ("man", "woman"), ("day", "night"), ("good", "bad")]
     related += [("his", "her"), ("men", "women"), ("black", "white"), ("love", "hate")]
     units = model.vectors_ / np.linalg.norm(model.vectors_, axis=1, keepdims=True)
@@ -230,3 +232,16 @@ def test_keras_embedding_layer_and_gensim_style_objects():
     assert WordEmbeddings.from_keyed_vectors(Keyed()).similarity("a", "b") == 0.0
     with pytest.raises(TypeError, match=r"must be a gensim KeyedVectors"):
         WordEmbeddings.from_keyed_vectors(object())
+
+
+def test_the_learning_rate_falls_linearly_over_the_fit():
+    corpus = ["the cat sat on the mat", "a dog ran to the log"] * 20
+    params = {"vector_size": 8, "min_count": 1, "sample": 0.0, "batch_size": 16}
+    decayed = WordEmbeddings(**params, epochs=3, random_state=0).fit(corpus)
+    steps = int(decayed.model_.optimizer.iterations.numpy())
+    rate = float(decayed.model_.optimizer.learning_rate.numpy())
+    # the last step ran at 1/steps of the rate
+    assert rate == pytest.approx(0.01 / steps, rel=1e-4)
+    constant = WordEmbeddings(**params, epochs=3, decay=False, random_state=0)
+    constant.fit(corpus)
+    assert float(constant.model_.optimizer.learning_rate.numpy()) == pytest.approx(0.01)

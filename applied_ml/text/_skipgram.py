@@ -20,6 +20,7 @@ from keras import ops
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _POWER = 0.75
+_FINAL_RATE = 1e-4  # share of the learning rate left at the end of a decay
 
 
 def words_of(text: str, lowercase: bool) -> list[str]:
@@ -185,3 +186,26 @@ def build_lookup(n_words: int, vector_size: int) -> keras.Model:
         target
     )
     return keras.Model(target, vectors, name="word_vectors")
+
+
+class LinearDecay(keras.callbacks.Callback):
+    """word2vec's schedule: the rate falls linearly over a fit's steps.
+
+    From ``rate`` at the fit's first step to ``rate * 1e-4`` at step
+    ``steps`` (and stays there after it). Steps are counted by the
+    optimizer from where it stood when training began (a warm start's new
+    fit decays afresh), so a fit resumed from a backup, whose optimizer comes
+    back at the step it was killed at, goes on where the schedule was.
+    """
+
+    def __init__(self, rate: float, steps: int):
+        super().__init__()
+        self.rate, self.steps, self.start = rate, max(int(steps), 1), 0
+
+    def on_train_begin(self, logs=None):  # runs before a backup is restored
+        self.start = int(self.model.optimizer.iterations.numpy())
+
+    def on_train_batch_begin(self, batch, logs=None):
+        done = int(self.model.optimizer.iterations.numpy()) - self.start
+        left = max(1.0 - done / self.steps, _FINAL_RATE)
+        self.model.optimizer.learning_rate.assign(self.rate * left)

@@ -14,6 +14,7 @@ from applied_ml.base import KerasEstimator
 from applied_ml.data import FitData
 from applied_ml.text._corpus import as_documents, check_strings
 from applied_ml.text._skipgram import (
+    LinearDecay,
     PairSampler,
     build_lookup,
     build_skipgram,
@@ -83,6 +84,10 @@ class WordEmbeddings(KerasEstimator):
         Keep only this many of the most frequent words.
     lowercase : bool, default=True
         Lower-case the corpus (and queries in ``transform``).
+    decay : bool, default=True
+        Let the learning rate fall linearly to nearly 0 over the fit's
+        steps (``epochs`` or ``max_steps``), as word2vec does. Set False
+        when a callback such as ``TimeBudget`` sets the rate.
     batch_size : int, default=1024
         Pairs per gradient step.
 {training}
@@ -115,8 +120,8 @@ class WordEmbeddings(KerasEstimator):
     'queen'
     """,
         optimizer="adam",
-        learning_rate=0.003,
-        epochs=5,
+        learning_rate=0.01,
+        epochs=10,
         patience=3,
         batch_size=None,
         validation_fraction=0.0,
@@ -133,10 +138,11 @@ class WordEmbeddings(KerasEstimator):
         sample=1e-4,
         max_vocabulary=None,
         lowercase=True,
+        decay=True,
         batch_size=1024,
         optimizer="adam",
-        learning_rate=0.003,
-        epochs=5,
+        learning_rate=0.01,
+        epochs=10,
         max_steps=None,
         early_stopping=False,
         patience=3,
@@ -155,6 +161,7 @@ class WordEmbeddings(KerasEstimator):
         self.sample = sample
         self.max_vocabulary = max_vocabulary
         self.lowercase = lowercase
+        self.decay = decay
         self.batch_size = batch_size
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -179,6 +186,7 @@ class WordEmbeddings(KerasEstimator):
             "max_vocabulary", self.max_vocabulary, integer=True, low=2, allow_none=True
         )
         check_bool("lowercase", self.lowercase)
+        check_bool("decay", self.decay)
 
     # ----------------------------------------------------------- loading
     @classmethod
@@ -446,6 +454,18 @@ class WordEmbeddings(KerasEstimator):
 
     def _after_fit(self, data) -> None:
         self.__dict__.pop("_documents", None)
+        self.__dict__.pop("_steps_per_epoch", None)
+
+    def _callbacks(self, phase: str) -> list:
+        callbacks = super()._callbacks(phase)
+        if self.decay:
+            steps = self.max_steps or self.epochs * self._steps_per_epoch
+            callbacks.insert(0, LinearDecay(self.learning_rate, steps))
+        return callbacks
+
+    def _fit_phase(self, phase: str, data):
+        self._steps_per_epoch = data.steps_per_epoch
+        return super()._fit_phase(phase, data)
 
     # ------------------------------------------------------------- model
     def _build_model(self, meta: dict):

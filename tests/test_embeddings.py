@@ -105,6 +105,12 @@ def test_word_pairs_correlate_and_skip_unknown_words(tmp_path):
 
 def test_transform_errors_or_zeros_unknown_words():
     toy = _toy()
+    # lowercase=True: a word is looked up as written, then lower-cased
+    cased = WordEmbeddings.from_vectors(toy.vocabulary_, toy.vectors_)
+    np.testing.assert_array_equal(
+        cased.transform(["Berlin", "BERLIN", "Rome"]),
+        toy.transform(["Berlin", "berlin", "rome"]),
+    )
     vectors, known = toy.transform(["rome", "nowhere"], oov="zero", return_mask=True)
     np.testing.assert_array_equal(known, [True, False])
     np.testing.assert_allclose(vectors[0], toy.vectors_[toy.index_["rome"]])

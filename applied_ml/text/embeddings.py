@@ -481,10 +481,12 @@ class WordEmbeddings(KerasEstimator):
         return {"words": tf.TensorSpec([None], tf.string, name="words")}
 
     def _encode(self, inputs, targets, *, training: bool):
-        words = inputs["words"]
+        """Word rows (+1; 0 is unknown): as written, else lower-cased."""
+        ids = self._lookup(inputs["words"])
         if self.lowercase:
-            words = tf.strings.lower(words, encoding="utf-8")
-        return self._lookup(words), targets
+            lower = self._lookup(tf.strings.lower(inputs["words"], encoding="utf-8"))
+            ids = tf.where(ids > 0, ids, lower)
+        return ids, targets
 
     def _outputs(self, inputs) -> dict:
         ids, _ = self._encode(inputs, None, training=False)

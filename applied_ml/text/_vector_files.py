@@ -53,7 +53,11 @@ def read_vectors(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
             words, vectors = _text_rows(f, path, line_offset=1)
     if not words:
         raise ValueError(f"`path` must hold word vectors. Received an empty {path!r}.")
-    _check_unique(words, path)
+    twice = first_repeat(words)
+    if twice is not None:
+        raise ValueError(
+            f"Every word of {path!r} must come once. Received {twice!r} twice."
+        )
     return words, vectors
 
 
@@ -108,13 +112,14 @@ def _binary_rows(f, count: int, dim: int, path: str) -> tuple[list[str], np.ndar
     return words, vectors
 
 
-def _check_unique(words: list[str], path: str) -> None:
-    if len(set(words)) != len(words):
-        seen: set = set()
-        twice = next(w for w in words if w in seen or seen.add(w))
-        raise ValueError(
-            f"Every word of {path!r} must come once. Received {twice!r} twice."
-        )
+def first_repeat(words: list[str]) -> str | None:
+    """The first word that comes a second time in ``words``, or None."""
+    seen: set = set()
+    for word in words:
+        if word in seen:
+            return word
+        seen.add(word)
+    return None
 
 
 def write_vectors(

@@ -19,19 +19,20 @@ def unit(vectors: np.ndarray, norms: np.ndarray) -> np.ndarray:
     return vectors / np.where(norms > 0, norms, 1)[:, None]
 
 
-def combined(units: np.ndarray, positive, negative) -> np.ndarray:
+def combined(vectors: np.ndarray, norms: np.ndarray, positive, negative) -> np.ndarray:
     """Unit mean of unit vectors, weighted +1 and -1, for each query row.
 
-    ``positive`` and ``negative`` are (queries, k) index arrays. The sum runs
+    ``positive`` and ``negative`` are (queries, k) index arrays into
+    ``vectors``; only those rows are normalized (by ``norms``). The sum runs
     in float32 in the order positive then negative; the division by the
     weights' total and the normalization run in float64 before the cast back:
     gensim's order of operations, so that near-ties fall the same way.
     """
-    mean = np.zeros((len(positive), units.shape[1]), np.float32)
+    mean = np.zeros((len(positive), vectors.shape[1]), np.float32)
     for column in positive.T:
-        mean += units[column]
+        mean += unit(vectors[column], norms[column])
     for column in negative.T:
-        mean -= units[column]
+        mean -= unit(vectors[column], norms[column])
     mean = mean.astype(np.float64) / (positive.shape[1] + negative.shape[1])
     lengths = np.sqrt(np.sum(mean * mean, axis=1, keepdims=True))
     return (mean * (1.0 / np.where(lengths > 0, lengths, 1))).astype(np.float32)

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from applied_ml.text._vector_queries import combined, ranked, unit
+from applied_ml.text._vector_queries import combined, ranked
 
 _CANDIDATES = 5  # gensim's topn for an analogy question
 
@@ -103,8 +103,7 @@ def evaluate_analogies(
         rows = np.array([[allowed[k] for k in keys[:3]] for _, keys in asked])
         # the file repeats some questions: each distinct one is answered once
         distinct, inverse = np.unique(rows, axis=0, return_inverse=True)
-        units = unit(vectors[:restrict], norms[:restrict])
-        queries = combined(units, distinct[:, [1, 2]], distinct[:, [0]])
+        queries = combined(vectors, norms, distinct[:, [1, 2]], distinct[:, [0]])
         ignored = [{key(words[i]) for i in row} for row in distinct]
         top = _answers(words, vectors, norms, queries, distinct, restrict, key, ignored)
         for (section, keys), i in zip(asked, inverse.ravel(), strict=True):

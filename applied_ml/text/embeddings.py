@@ -373,6 +373,7 @@ class WordEmbeddings(WordVectorsIOMixin, WordQueriesMixin, KerasEstimator):
         self._lookup = keras.layers.StringLookup(
             vocabulary=words, num_oov_indices=1, output_mode="int"
         )
+        self._lookup(tf.constant([""]))  # built now: export may come first
         self._vectors = (
             self.model_.get_layer("target_vectors").embeddings.numpy().copy()
         )

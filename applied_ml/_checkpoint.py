@@ -22,6 +22,7 @@ epoch after the last backup) and adds three guarantees:
 import hashlib
 import json
 import os
+import shutil
 import socket
 import threading
 import uuid
@@ -29,6 +30,14 @@ import warnings
 
 import keras
 import numpy as np
+
+from applied_ml.cluster import (
+    all_agree,
+    from_chief,
+    is_chief,
+    is_multi_worker,
+    task_index,
+)
 
 STATE_FILE = "state.json"
 FINGERPRINT_FILE = "fingerprint.json"
@@ -63,6 +72,7 @@ class BackupCallback(keras.callbacks.BackupAndRestore):
         self.fingerprint = fingerprint
         self._lock_token = None
         self._backups = []
+        self._chief = True
 
     # ----------------------------------------------------------------- begin
     def on_train_begin(self, logs=None):
@@ -71,10 +81,44 @@ class BackupCallback(keras.callbacks.BackupAndRestore):
                 "BackupCallback needs a built model before `fit`. Received an "
                 f"unbuilt model: {self.model.name}"
             )
+        strategy = self.model.distribute_strategy
+        self._chief = not is_multi_worker(strategy) or is_chief()
+        if self._chief and not is_multi_worker(strategy):
+            self._begin()
+            return
+        # Multi-worker: the chief owns the folder; every worker restores from
+        # it (so it must be on storage all of them read), and all must resume
+        # at the same epoch or none trains.
+        error = None
+        try:
+            self._begin()
+        except Exception as err:  # re-raised below, once all workers know
+            error = err
+        epoch = -1 if error is not None else (self.model._initial_epoch or 0)
+        chief_epoch = int(from_chief(strategy, [epoch])[0])
+        agreed = all_agree(strategy, error is None and epoch == chief_epoch)
+        if error is not None:
+            raise error
+        if not agreed:
+            raise ValueError(
+                f"The workers of this multi-worker fit could not all resume from "
+                f"the chief's backup in `checkpoint_dir`: every worker must read "
+                f"the folder the chief writes (a shared file system or bucket). "
+                f"Received: resume epoch {epoch} on this worker, {chief_epoch} on "
+                f"the chief, folder {self.backup_dir!r}"
+            )
+
+    def _begin(self) -> None:
+        """Check the folder and restore its newest backup, if any."""
+        fingerprint = {**self.fingerprint, "model": _weight_layout(self.model)}
+        if not self._chief:  # reads only
+            self._backups = self._check_backup(fingerprint)
+            if self._backups:
+                self._restore()
+            return
         os.makedirs(self.backup_dir, exist_ok=True)
         self._lock_token = _acquire_lock(self.backup_dir)
         try:
-            fingerprint = {**self.fingerprint, "model": _weight_layout(self.model)}
             self._backups = self._check_backup(fingerprint)
             if self._backups:
                 self._restore()
@@ -172,10 +216,19 @@ class BackupCallback(keras.callbacks.BackupAndRestore):
             stacklevel=3,
         )
         self._backups = []
-        self._clear_backups(keep_fingerprint=True)
+        if self._chief:
+            self._clear_backups(keep_fingerprint=True)
 
     # ------------------------------------------------------------------ save
     def _save_model(self):
+        if not self._chief:
+            # As TensorFlow's multi-worker checkpointing does: the others
+            # write to a temporary folder of their own, then remove it.
+            temporary = os.path.join(self.backup_dir, f"workertemp_{task_index()}")
+            os.makedirs(temporary, exist_ok=True)
+            self.model.save_weights(os.path.join(temporary, "backup.weights.h5"))
+            shutil.rmtree(temporary, ignore_errors=True)
+            return
         folder = self.backup_dir
         os.makedirs(folder, exist_ok=True)
         number = 1 + max((b["number"] for b in self._backups), default=0)
@@ -210,6 +263,12 @@ class BackupCallback(keras.callbacks.BackupAndRestore):
         # so the model's next `fit` (the next training phase, a warm start)
         # would skip that many epochs.
         self.model._initial_epoch = None
+        strategy = self.model.distribute_strategy
+        if is_multi_worker(strategy):
+            # a barrier: every worker has written its last backup
+            all_agree(strategy, True)
+        if not self._chief:
+            return
         if self.delete_checkpoint:
             self._clear_backups()
         _release_lock(self.backup_dir, self._lock_token)
@@ -261,6 +320,12 @@ def fit_fingerprint(estimator, data, seed: int | None) -> dict:
         "params": params,
         "data": described,
     }
+
+
+def fingerprint_digest(fingerprint: dict) -> int:
+    """A 52-bit number standing for ``fingerprint`` (exact in a float64)."""
+    text = json.dumps(fingerprint, sort_keys=True).encode()
+    return int(hashlib.sha256(text).hexdigest()[:13], 16)
 
 
 def _parts(examples: dict) -> tuple:

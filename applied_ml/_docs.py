@@ -37,9 +37,11 @@ RUN_PARAMETERS = """\
         ``n_jobs > 1``) need one folder each.
     callbacks : tuple of keras.callbacks.Callback, optional
         Extra Keras callbacks for ``fit``.
-    strategy : {{"auto", "mirrored", "one_device"}} or tf.distribute.Strategy, \
-default="auto"
-        Distribution strategy to build and train under.
+    strategy : {{"auto", "mirrored", "one_device", "multi_worker"}} or \
+tf.distribute.Strategy, default="auto"
+        Distribution strategy to build and train under. ``"multi_worker"``
+        trains on every worker of the cluster in ``TF_CONFIG`` (see
+        :mod:`applied_ml.cluster`); only the chief then saves and exports.
     random_state : int, RandomState instance or None, default=None
         Seed for weights, shuffling and the validation split; an int makes
         ``fit`` reproducible on CPU.

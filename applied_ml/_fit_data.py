@@ -57,7 +57,19 @@ class FitDataMixin:
         )
 
     def _examples_pipeline(self, parts: dict, *, training: bool):
-        """Batched, encoded, prefetched pipeline over in-memory examples."""
+        """Batched, encoded, prefetched pipeline over in-memory examples.
+
+        Under a multi-worker strategy each worker builds the same pipeline and
+        keeps its share of every global batch (sharding by data): every
+        example is seen once per epoch, by one worker.
+        """
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = (
+            tf.data.experimental.AutoShardPolicy.DATA
+        )
+        return self._unsharded_pipeline(parts, training=training).with_options(options)
+
+    def _unsharded_pipeline(self, parts: dict, *, training: bool):
         if self._encode_once:
             # One encoding of all rows, then slices: per epoch the pipeline
             # only shuffles and batches, as a hand-made Keras pipeline would.

@@ -18,6 +18,8 @@ import keras
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from applied_ml.cluster import writes_here
+
 STATE_FILE = "applied_ml.json"
 _VALUE_CLASSES: dict[str, type] = {}
 _ESTIMATORS: dict[str, type] = {}
@@ -210,12 +212,16 @@ class PersistenceMixin:
         ----------
         path : str or os.PathLike
             File to write; it must end in ``.keras``. Missing parent folders
-            are created.
+            are created. On a worker other than the chief of a
+            ``strategy="multi_worker"`` job nothing is written (see
+            :func:`applied_ml.cluster.is_chief`).
         """
         check_is_fitted(self)
         path = os.fspath(path)
         if not path.endswith(".keras"):
             raise ValueError(f"`path` must end in '.keras'. Received: path={path!r}")
+        if not writes_here(self.strategy):
+            return
         state = dump_state(self)  # fails before anything is written
         folder = os.path.dirname(os.path.abspath(path))
         os.makedirs(folder, exist_ok=True)

@@ -18,13 +18,14 @@ import tensorflow as tf
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from applied_ml._checkpoint import BackupCallback, fit_fingerprint
+from applied_ml._checkpoint import BackupCallback, fingerprint_digest, fit_fingerprint
 from applied_ml._fit_data import FitDataMixin
 from applied_ml._hooks import REQUIRED_HOOKS, TaskHooks
 from applied_ml._persistence import PersistenceMixin, register_estimator
 from applied_ml._random import seed_from, seeded
 from applied_ml._training import OPTIMIZERS, MaxSteps, make_optimizer
 from applied_ml._validation import check_bool, check_choice, check_number
+from applied_ml.cluster import all_agree, from_chief, is_multi_worker, writes_here
 from applied_ml.data import (
     FitData,
     chunks,
@@ -200,14 +201,24 @@ class KerasEstimator(TaskHooks, FitDataMixin, PersistenceMixin, BaseEstimator):
         self.__dict__.pop("_inference_model", None)
         warm = bool(self.warm_start) and hasattr(self, "model_")
         strategy = resolve_strategy(self.strategy)
+        multi_worker = is_multi_worker(strategy)
         self._fit_seed = seed_from(self.random_state)
+        if multi_worker:
+            # Workers must split, shuffle and augment alike: the chief's seed
+            # (drawn when random_state is None) goes to all.
+            seed = self._fit_seed
+            if seed is None:
+                seed = int(np.random.default_rng().integers(2**31 - 1))
+            self._fit_seed = int(from_chief(strategy, [seed])[0])
         with seeded(self._fit_seed):
             if isinstance(X, tf.data.Dataset):
                 data = self._dataset_fit_data(X, y, sample_weight, reset=not warm)
             else:
                 data = self._array_fit_data(X, y, sample_weight, reset=not warm)
-            if self.checkpoint_dir is not None:
+            if self.checkpoint_dir is not None or multi_worker:
                 self._fingerprint = fit_fingerprint(self, data, self._fit_seed)
+            if multi_worker:
+                self._check_same_fit(strategy)
             if not warm:
                 with strategy.scope():
                     model = self._build_model(self.meta_)
@@ -218,8 +229,8 @@ class KerasEstimator(TaskHooks, FitDataMixin, PersistenceMixin, BaseEstimator):
         # Outside `seeded`: training reads no global random state, and fits in
         # threads train in parallel.
         history = self._train(data)
+        self.__dict__.pop("_fingerprint", None)
         if self.checkpoint_dir is not None:
-            del self._fingerprint
             # each phase removed its backups; the folder goes too, if empty
             with contextlib.suppress(OSError):
                 os.rmdir(self.checkpoint_dir)
@@ -228,6 +239,21 @@ class KerasEstimator(TaskHooks, FitDataMixin, PersistenceMixin, BaseEstimator):
         self._after_fit(data)
         self._post_restore()
         return self
+
+    def _check_same_fit(self, strategy) -> None:
+        """Raise on every worker unless all were given the chief's fit."""
+        digest = fingerprint_digest(self._fingerprint)
+        chief = int(from_chief(strategy, [digest])[0])
+        if not all_agree(strategy, digest == chief):
+            raise ValueError(
+                "With `strategy='multi_worker'` every worker must run the same "
+                "fit on the same data (each trains on its share of every batch), "
+                "but this fit's parameters or training data differ between "
+                "workers. Load the same data everywhere, or pass a tf.data "
+                "pipeline that reads files (sharded by file across workers). "
+                f"Received: parameters and data with digest {digest} here, "
+                f"{chief} on the chief"
+            )
 
     def _compile(self, learning_rate: float, model=None, optimizer=None) -> None:
         """(Re)compile ``model`` (default ``model_``) under its strategy.
@@ -349,7 +375,7 @@ class KerasEstimator(TaskHooks, FitDataMixin, PersistenceMixin, BaseEstimator):
         }
         return type(self)(**params)
 
-    def export(self, path: str | os.PathLike | None = None, version=None) -> str:
+    def export(self, path: str | os.PathLike | None = None, version=None) -> str | None:
         """Export a TensorFlow SavedModel that serves raw inputs.
 
         Every endpoint of the task is written (``serving_default`` and any
@@ -368,10 +394,14 @@ class KerasEstimator(TaskHooks, FitDataMixin, PersistenceMixin, BaseEstimator):
 
         Returns
         -------
-        str
-            The folder the SavedModel was written to.
+        str or None
+            The folder the SavedModel was written to; None on a worker other
+            than the chief of a ``strategy="multi_worker"`` job, which writes
+            nothing (see :func:`applied_ml.cluster.is_chief`).
         """
         from applied_ml.export import export_saved_model
 
         check_is_fitted(self)
+        if not writes_here(self.strategy):
+            return None
         return export_saved_model(self, path, version)

@@ -1,7 +1,8 @@
-"""``applied-ml``: inspect an exported SavedModel and predict from a CSV file.
+"""``applied-ml``: inspect an exported SavedModel, predict from a CSV file,
+and launch a multi-worker job on this machine.
 
-Works on any SavedModel written by ``export()``: only TensorFlow and pandas
-are used, never the estimator.
+``info`` and ``predict`` work on any SavedModel written by ``export()``: only
+TensorFlow and pandas are used, never the estimator.
 """
 
 import argparse
@@ -257,6 +258,20 @@ def _predict(args) -> int:
     return 0
 
 
+def _launch(args) -> int:
+    from applied_ml.launch import launch, launch_search
+
+    try:
+        if args.tuners is not None:
+            return launch_search(
+                args.script, args.tuners, args.script_args, timeout=args.timeout
+            )
+        workers = 2 if args.workers is None else args.workers
+        return launch(args.script, workers, args.script_args, timeout=args.timeout)
+    except (ValueError, FileNotFoundError) as err:
+        raise _CommandError(str(err)) from None
+
+
 def main(argv=None) -> int:
     """Run the ``applied-ml`` command.
 
@@ -286,6 +301,24 @@ def main(argv=None) -> int:
     )
     predict.add_argument("--output", help="CSV file to write (default: stdout)")
     predict.set_defaults(run=_predict)
+    launch = commands.add_parser(
+        "launch",
+        help="run a script as a multi-worker job or distributed search here",
+        description="Start N worker processes of SCRIPT on loopback ports, each "
+        "with its own TF_CONFIG, as a cluster platform would; or, with --tuners, "
+        "a keras-tuner chief and N tuner workers. The job stops when a process "
+        "fails. Exit status: 0 when all succeed, the first failing process's "
+        "status otherwise, 124 on --timeout.",
+    )
+    count = launch.add_mutually_exclusive_group()
+    count.add_argument("--workers", type=int, help="worker processes (default 2)")
+    count.add_argument("--tuners", type=int, help="tuner workers besides the chief")
+    launch.add_argument("--timeout", type=float, help="stop the job after SECONDS")
+    launch.add_argument("script", help="the Python script every worker runs")
+    launch.add_argument(
+        "script_args", nargs=argparse.REMAINDER, help="arguments for the script"
+    )
+    launch.set_defaults(run=_launch)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

@@ -2,12 +2,15 @@
 
 Estimators take a strategy by name so that ``sklearn.base.clone`` keeps
 working; a ready ``tf.distribute.Strategy`` object is accepted as well (TPUs,
-custom cluster resolvers).
+custom cluster resolvers). ``"multi_worker"`` reads the cluster from
+``TF_CONFIG`` (see :mod:`applied_ml.cluster`).
 """
 
 import tensorflow as tf
 
-STRATEGIES = ("auto", "mirrored", "one_device")
+from applied_ml import cluster
+
+STRATEGIES = ("auto", "mirrored", "one_device", "multi_worker")
 
 # One MirroredStrategy per device set and process: separate instances share
 # TensorFlow's collective instance keys, so a second one can abort with "Shape
@@ -20,12 +23,15 @@ def resolve_strategy(strategy) -> tf.distribute.Strategy:
 
     Parameters
     ----------
-    strategy : {"auto", "mirrored", "one_device"} or tf.distribute.Strategy
+    strategy : {"auto", "mirrored", "one_device", "multi_worker"} or \
+tf.distribute.Strategy
         ``"auto"`` mirrors over all local GPUs when there are several and
         otherwise uses the default (single-device) strategy. ``"mirrored"``
         mirrors over all local GPUs, or over all logical CPU devices on a
         machine without GPUs. ``"one_device"`` places everything on the first
-        GPU, or on the CPU.
+        GPU, or on the CPU. ``"multi_worker"`` trains synchronously on every
+        worker of the cluster that ``TF_CONFIG`` describes (one per process
+        and machine, see :func:`applied_ml.cluster.multi_worker_strategy`).
 
     Returns
     -------
@@ -39,6 +45,8 @@ def resolve_strategy(strategy) -> tf.distribute.Strategy:
     1
     """
     if isinstance(strategy, tf.distribute.Strategy):
+        if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            cluster.patch_keras_logs()
         return strategy
     if not isinstance(strategy, str) or strategy not in STRATEGIES:
         listed = ", ".join(repr(s) for s in STRATEGIES)
@@ -46,6 +54,8 @@ def resolve_strategy(strategy) -> tf.distribute.Strategy:
             f"`strategy` must be one of {listed} or a tf.distribute.Strategy. "
             f"Received: strategy={strategy!r}"
         )
+    if strategy == "multi_worker":
+        return cluster.multi_worker_strategy()
     gpus = tf.config.list_logical_devices("GPU")
     if strategy == "auto":
         if len(gpus) > 1:

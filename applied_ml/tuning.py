@@ -1,24 +1,56 @@
 """keras-tuner search over estimator parameters, as a scikit-learn estimator.
 
-``TunerSearch`` lets keras-tuner's oracles (random, Bayesian, grid) pick an
-applied_ml estimator's parameters: every trial is ``clone(estimator)`` with the
-sampled parameters, fitted on the same data, and scored by its best
-validation loss (the estimator's own validation split). The best fitted
-estimator is kept, so ``predict``/``score`` work right after ``fit``.
+``TunerSearch`` lets keras-tuner's oracles (random, Bayesian, grid, Hyperband)
+pick an applied_ml estimator's parameters: every trial is ``clone(estimator)``
+with the sampled parameters, scored by its best validation loss (the
+estimator's own validation split) or, with ``cv``, by a cross-validation. The
+best estimator is kept fitted, so ``predict``/``score`` work right after
+``fit``. Searches resume from their ``directory``, and run on several
+processes or machines through keras-tuner's chief/worker protocol.
 """
 
+import functools
+import gc
+import json
 import os
 import tempfile
 
+import keras
 import numpy as np
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
+from sklearn.model_selection import check_cv
+from sklearn.utils import _safe_indexing
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from applied_ml._checkpoint import _describe, _describe_parts, fingerprint_digest
+from applied_ml._search_space import declare, to_distributions
 from applied_ml._validation import check_choice, check_number
 
-TUNERS = ("random", "bayesian", "grid")
-__all__ = ["TunerSearch"]
+TUNERS = ("random", "bayesian", "grid", "hyperband")
+__all__ = ["TunerSearch", "is_tuning_chief", "to_distributions"]
+
+# keras-tuner's distributed mode: the chief runs the oracle, workers trials.
+_ORACLE_VARIABLES = (
+    "KERASTUNER_TUNER_ID",
+    "KERASTUNER_ORACLE_IP",
+    "KERASTUNER_ORACLE_PORT",
+)
+_FINGERPRINT = "applied_ml_search.fingerprint.json"
+_PROJECT = "applied_ml_search"
+
+
+def is_tuning_chief() -> bool:
+    """Whether this process runs the oracle of a distributed search.
+
+    True in a single-process search too (its one process is the chief).
+
+    Returns
+    -------
+    bool
+    """
+    tuner_id = os.environ.get("KERASTUNER_TUNER_ID")
+    return "KERASTUNER_ORACLE_IP" not in os.environ or "chief" in (tuner_id or "")
 
 
 def _best_has(method):
@@ -31,19 +63,6 @@ def _best_has(method):
         )
 
     return check
-
-
-def _declare(space, hp) -> dict:
-    """Parameter values for one trial: a dict of choice lists, or a callable."""
-    if callable(space):
-        return dict(space(hp))
-    params = {}
-    for name, choices in space.items():
-        # keras-tuner choices must share one scalar type: offer each candidate
-        # by its repr (unique, categorical) and map the pick back.
-        labels = [repr(c) for c in choices]
-        params[name] = choices[labels.index(hp.Choice(name, labels))]
-    return params
 
 
 class TunerSearch(MetaEstimatorMixin, BaseEstimator):
@@ -59,14 +78,29 @@ class TunerSearch(MetaEstimatorMixin, BaseEstimator):
         or a function of a ``keras_tuner.HyperParameters`` returning a dict of
         parameter values, for ranges and log sampling
         (``lambda hp: {"learning_rate": hp.Float("lr", 1e-3, 1e-1, sampling="log")}``).
-    tuner : {"random", "bayesian", "grid"}, default="random"
-        keras-tuner oracle.
+        :func:`to_distributions` gives the same space to scikit-learn's
+        ``RandomizedSearchCV``.
+    tuner : {"random", "bayesian", "grid", "hyperband"}, default="random"
+        keras-tuner oracle. ``"hyperband"`` spends the estimator's ``epochs``
+        as its resource: trials train for a few epochs, and the best go on
+        to more, up to ``epochs`` (factor 3, one bracket iteration); it
+        ignores ``max_trials``.
     max_trials : int, default=10
         Number of parameter settings tried (the grid tuner stops earlier when
         the grid is exhausted).
+    cv : int, cross-validation splitter or None, default=None
+        None scores a trial by its lowest validation loss. Otherwise each
+        trial is a cross-validation of the estimator, scored by the mean of
+        its ``score`` on the held-out folds (higher is better); an int is
+        ``StratifiedKFold`` for classifiers and ``KFold`` otherwise, and
+        splitters that take ``groups`` (``GroupKFold``) get those of ``fit``.
+        The best parameters are then refitted on all the data.
     directory : str, optional
-        Folder for keras-tuner's trial records; a temporary folder (removed
-        after ``fit``) when None.
+        Folder of the search's records. A search started again with the same
+        directory, estimator, space and data resumes there: finished trials
+        are not run again (``max_trials`` may grow, to search on); the
+        records of a different search are refused with a ``ValueError``. A
+        temporary folder (removed after ``fit``) when None.
     random_state : int or None, default=None
         Seed of the oracle's sampling.
     verbose : {0, 1}, default=0
@@ -75,14 +109,30 @@ class TunerSearch(MetaEstimatorMixin, BaseEstimator):
     Attributes
     ----------
     best_estimator_ : KerasEstimator
-        The fitted estimator of the best trial.
+        The fitted estimator of the best trial (refitted on all the data
+        with ``cv``, or when the trial ran in another process).
     best_params_ : dict
         Its sampled parameters.
     best_score_ : float
         Its objective: the lowest validation loss over its epochs (training
-        loss when the estimator has ``validation_fraction=0``).
+        loss when the estimator has ``validation_fraction=0``), or with
+        ``cv`` the mean held-out score.
     trials_ : list of dict
-        Every trial's parameters and objective, in the order they ran.
+        Every finished trial's ``trial_id``, parameters and objective. On a
+        worker of a distributed search: the trials this worker ran.
+
+    Notes
+    -----
+    Between trials the Keras session is cleared and unused models freed, so
+    memory does not grow with the number of trials.
+
+    A distributed search follows keras-tuner's protocol: every process runs
+    the same script, with ``KERASTUNER_TUNER_ID`` (``"chief"`` for the one
+    that runs the oracle, ``"tuner0"``, ``"tuner1"``, ... for the workers),
+    ``KERASTUNER_ORACLE_IP`` and ``KERASTUNER_ORACLE_PORT`` set
+    (``applied-ml launch --tuners N`` does it on one machine). Workers run
+    the trials; the chief's ``fit`` returns when all are done, with every
+    trial in ``trials_`` and the best parameters refitted.
 
     Examples
     --------
@@ -103,6 +153,7 @@ class TunerSearch(MetaEstimatorMixin, BaseEstimator):
         *,
         tuner="random",
         max_trials=10,
+        cv=None,
         directory=None,
         random_state=None,
         verbose=0,
@@ -111,6 +162,7 @@ class TunerSearch(MetaEstimatorMixin, BaseEstimator):
         self.space = space
         self.tuner = tuner
         self.max_trials = max_trials
+        self.cv = cv
         self.directory = directory
         self.random_state = random_state
         self.verbose = verbose
@@ -136,17 +188,20 @@ class TunerSearch(MetaEstimatorMixin, BaseEstimator):
                     f"Received: {choices!r}"
                 )
 
-    def fit(self, X, y=None, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None, groups=None):
         """Run the search, keeping the best fitted estimator.
 
         Parameters
         ----------
         X : array-like, pandas.DataFrame or tf.data.Dataset
-            Training inputs, as for the tuned estimator.
+            Training inputs, as for the tuned estimator (in memory with
+            ``cv``).
         y : array-like, optional
             Targets.
         sample_weight : array-like, optional
             Per-sample weights.
+        groups : array-like, optional
+            Group labels for a ``cv`` splitter that takes them.
 
         Returns
         -------
@@ -159,59 +214,184 @@ class TunerSearch(MetaEstimatorMixin, BaseEstimator):
         check_number("max_trials", self.max_trials, integer=True, low=1)
         check_choice("verbose", self.verbose, (0, 1))
         self._check_space()
+        folds = self._folds(X, y, groups)
         search = self
-        trials, fitted, errors = [], {}, []
+        ran, fitted, errors = [], {}, []
 
         base = {
             "random": keras_tuner.RandomSearch,
             "bayesian": keras_tuner.BayesianOptimization,
             "grid": keras_tuner.GridSearch,
+            "hyperband": keras_tuner.Hyperband,
         }[self.tuner]
 
         class EstimatorTuner(base):
             def run_trial(self, trial, *args, **kwargs):
-                params = _declare(search.space, trial.hyperparameters)
-                estimator = clone(search.estimator).set_params(**params)
+                params = search._trial_params(trial.hyperparameters)
                 try:
-                    estimator.fit(X, y, sample_weight=sample_weight)
+                    score, estimator = search._run_trial(
+                        params, X, y, sample_weight, folds
+                    )
                 except Exception as err:
                     errors.append((params, err))
                     raise
-                history = estimator.history_
-                score = float(np.min(history.get("val_loss", history["loss"])))
-                trials.append({"params": params, "score": score})
-                fitted[trial.trial_id] = (score, estimator)
-                # keep only the best fitted estimator in memory
-                best = min(fitted, key=lambda t: fitted[t][0])
-                for trial_id in [t for t in fitted if t != best]:
-                    del fitted[trial_id]
+                ran.append(
+                    {"trial_id": trial.trial_id, "params": params, "score": score}
+                )
+                if estimator is not None:
+                    fitted[trial.trial_id] = (score, estimator)
+                    # keep only the best fitted estimator in memory
+                    best = min(fitted, key=lambda t: search._loss(fitted[t][0]))
+                    for trial_id in [t for t in fitted if t != best]:
+                        del fitted[trial_id]
+                del estimator
+                _free_memory()
                 return {"objective": score}
+
+            def _populate_initial_space(self):
+                # No hypermodel declares the space: the search does, so that
+                # the oracle knows it before the first trial.
+                hp = self.oracle.get_space()
+                declare(search.space, hp)
+                self.oracle.update_space(hp)
+
+            def reload(self):
+                super().reload()
+                if search.tuner == "grid":
+                    _restore_grid_order(self.oracle)
 
             def save_model(self, trial_id, model, step=0):
                 """Estimators stay in memory; nothing to write."""
 
+        options = (
+            {"max_epochs": self.estimator.epochs}
+            if self.tuner == "hyperband"
+            else {"max_trials": self.max_trials}
+        )
         with tempfile.TemporaryDirectory() as tmp:
+            directory = os.fspath(self.directory) if self.directory else tmp
+            resume = self._check_directory(directory, X, y, folds)
             tuner = EstimatorTuner(
-                objective=keras_tuner.Objective("objective", direction="min"),
-                max_trials=self.max_trials,
+                objective=keras_tuner.Objective(
+                    "objective", direction="max" if folds else "min"
+                ),
                 seed=self.random_state,
-                directory=os.fspath(self.directory) if self.directory else tmp,
-                project_name="applied_ml_search",
-                overwrite=True,
+                directory=directory,
+                # workers keep their own trial records beside the chief's
+                project_name=_PROJECT
+                if is_tuning_chief()
+                else f"{_PROJECT}_{os.environ['KERASTUNER_TUNER_ID']}",
+                overwrite=not resume,
+                **options,
             )
             tuner.search(verbose=self.verbose)
-        if not fitted:
+            finished = self._finished(tuner, ran)
+        if not is_tuning_chief():
+            finished = ran  # a worker knows the trials it ran
+        if not finished:
             params, err = errors[0] if errors else ({}, None)
             raise RuntimeError(
                 f"Every trial of the search failed; the first, with {params}, "
                 f"raised {type(err).__name__}: {err}"
             ) from err
-        ((score, best),) = fitted.values()
-        self.best_estimator_ = best
-        self.best_score_ = score
-        self.best_params_ = next(t["params"] for t in trials if t["score"] == score)
-        self.trials_ = trials
+        best = min(finished, key=lambda t: self._loss(t["score"]))
+        if best["trial_id"] in fitted:
+            self.best_estimator_ = fitted[best["trial_id"]][1]
+        else:  # cross-validated, or run before a restart or by another worker
+            self.best_estimator_ = clone(self.estimator).set_params(**best["params"])
+            self.best_estimator_.fit(X, y, sample_weight=sample_weight)
+        self.best_score_ = best["score"]
+        self.best_params_ = best["params"]
+        self.trials_ = finished
         return self
+
+    def _trial_params(self, hyperparameters) -> dict:
+        params = declare(self.space, hyperparameters)
+        if self.tuner == "hyperband":
+            params["epochs"] = hyperparameters.get("tuner/epochs")
+        return params
+
+    def _loss(self, score: float) -> float:
+        """The score as a quantity to minimize."""
+        return -score if self.cv is not None else score
+
+    def _folds(self, X, y, groups) -> list | None:
+        if self.cv is None:
+            return None
+        if hasattr(X, "element_spec"):
+            raise ValueError(
+                "`cv` needs in-memory data to split: pass arrays or a DataFrame, "
+                "or leave cv=None to score trials on the estimator's validation "
+                f"split. Received: X of type {type(X).__name__}"
+            )
+        splitter = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
+        return list(splitter.split(X, y, groups))
+
+    def _run_trial(self, params, X, y, sample_weight, folds):
+        """A trial's objective, and its fitted estimator (None with ``cv``)."""
+        if folds is None:
+            estimator = clone(self.estimator).set_params(**params)
+            estimator.fit(X, y, sample_weight=sample_weight)
+            history = estimator.history_
+            return float(np.min(history.get("val_loss", history["loss"]))), estimator
+        scores = []
+        for train, test in folds:
+            estimator = clone(self.estimator).set_params(**params)
+            estimator.fit(*_rows(train, X, y, sample_weight))
+            scores.append(estimator.score(*_rows(test, X, y, sample_weight)))
+            del estimator
+            _free_memory()
+        return float(np.mean(scores)), None
+
+    def _check_directory(self, directory: str, X, y, folds) -> bool:
+        """Whether the search resumes; refuse the records of another search."""
+        described = {
+            "estimator": type(self.estimator).__name__,
+            "params": _describe(self.estimator.get_params(deep=False)),
+            "space": _describe(self.space)
+            if not callable(self.space)
+            else getattr(self.space, "__qualname__", type(self.space).__name__),
+            "tuner": self.tuner,
+            "cv": None if folds is None else [len(t) for _, t in folds],
+            "random_state": _describe(self.random_state),
+            "data": None
+            if hasattr(X, "element_spec")
+            else _describe_parts(tuple(p for p in (X, y) if p is not None)),
+        }
+        digest = fingerprint_digest(described)
+        path = os.path.join(directory, _FINGERPRINT)
+        if self.directory is None or not os.path.exists(path):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump({"digest": digest, "search": described}, f)
+            return False
+        with open(path, encoding="utf-8") as f:
+            stored = json.load(f)
+        if stored.get("digest") != digest:
+            raise ValueError(
+                f"`directory` holds the records of a different search (another "
+                f"estimator, space, tuner or data), which cannot be resumed: use "
+                f"another directory or empty {directory!r}. "
+                f"Received: directory={self.directory!r}"
+            )
+        return True
+
+    def _finished(self, tuner, ran: list) -> list:
+        """Every completed trial the oracle knows of, in trial order."""
+        if not is_tuning_chief():
+            return ran
+        finished = []
+        for trial_id, trial in sorted(tuner.oracle.trials.items()):
+            if trial.status != "COMPLETED" or trial.score is None:
+                continue
+            finished.append(
+                {
+                    "trial_id": trial_id,
+                    "params": self._trial_params(trial.hyperparameters),
+                    "score": float(trial.score),
+                }
+            )
+        return finished
 
     @available_if(_best_has("predict"))
     def predict(self, X):
@@ -282,3 +462,39 @@ class TunerSearch(MetaEstimatorMixin, BaseEstimator):
         tags.input_tags = inner.input_tags
         tags.target_tags = inner.target_tags
         return tags
+
+
+def _free_memory() -> None:
+    """Let go of a finished trial's models and graphs."""
+    keras.backend.clear_session()
+    gc.collect()
+
+
+def _rows(rows, X, y, sample_weight) -> tuple:
+    """``(X, y, sample_weight)`` of the given rows (None stays None)."""
+    return tuple(
+        None if part is None else _safe_indexing(part, rows)
+        for part in (X, y, None if sample_weight is None else np.asarray(sample_weight))
+    )
+
+
+def _restore_grid_order(oracle) -> None:
+    """Rebuild what keras-tuner's grid oracle needs to resume but does not save.
+
+    keras-tuner 1.4's ``GridSearchOracle`` keeps its trials in grid order in a
+    linked list and a queue of trials whose next combination is still to be
+    made; neither is in its saved state, so a reloaded grid search fails with
+    a ``KeyError`` on its next trial. Both are rebuilt from the reloaded
+    trials: all of them in grid order, all of them queued (combinations that
+    were already tried are skipped by the oracle itself).
+    """
+
+    def order(a, b):
+        return oracle._compare(
+            oracle.trials[a].hyperparameters.values,
+            oracle.trials[b].hyperparameters.values,
+        )
+
+    for trial_id in sorted(oracle.trials, key=functools.cmp_to_key(order)):
+        oracle._ordered_ids.insert(trial_id)
+    oracle._populate_next = sorted(oracle.trials)

@@ -59,7 +59,7 @@ def test_callable_space_with_ranges_and_grid_tuner(breast_cancer):
             r"`space\['learning_rate'\]` must be a non-empty list",
         ),
         ({"space": {}}, "`space` must be a non-empty dict"),
-        ({"space": {"model": ["dnn"]}, "tuner": "hyperband"}, "`tuner` must be one of"),
+        ({"space": {"model": ["dnn"]}, "tuner": "bohb"}, "`tuner` must be one of"),
     ],
 )
 def test_bad_search_arguments(breast_cancer, kwargs, match):

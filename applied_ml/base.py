@@ -9,6 +9,7 @@ complete small task.
 """
 
 import contextlib
+import hashlib
 import math
 import os
 
@@ -25,7 +26,13 @@ from applied_ml._persistence import PersistenceMixin, register_estimator
 from applied_ml._random import seed_from, seeded
 from applied_ml._training import OPTIMIZERS, MaxSteps, make_optimizer
 from applied_ml._validation import check_bool, check_choice, check_number
-from applied_ml.cluster import all_agree, from_chief, is_multi_worker, writes_here
+from applied_ml.cluster import (
+    all_agree,
+    from_chief,
+    is_multi_worker,
+    synchronize_batch_norm,
+    writes_here,
+)
 from applied_ml.data import (
     FitData,
     chunks,
@@ -224,11 +231,11 @@ class KerasEstimator(TaskHooks, FitDataMixin, PersistenceMixin, BaseEstimator):
                     model = self._build_model(self.meta_)
                 self.model_ = model
                 self._compile(self.learning_rate)
-            if strategy.num_replicas_in_sync > 1:
-                build_from_first_replica(self.model_)
         # Outside `seeded`: training reads no global random state, and fits in
         # threads train in parallel.
         history = self._train(data)
+        if multi_worker:
+            self._check_same_weights(strategy)
         self.__dict__.pop("_fingerprint", None)
         if self.checkpoint_dir is not None:
             # each phase removed its backups; the folder goes too, if empty
@@ -253,6 +260,21 @@ class KerasEstimator(TaskHooks, FitDataMixin, PersistenceMixin, BaseEstimator):
                 "pipeline that reads files (sharded by file across workers). "
                 f"Received: parameters and data with digest {digest} here, "
                 f"{chief} on the chief"
+            )
+
+    def _check_same_weights(self, strategy) -> None:
+        """Raise on every worker unless all ended with the same weights."""
+        digest = hashlib.sha256()
+        for weight in self.model_.weights:
+            digest.update(np.ascontiguousarray(weight.numpy()).tobytes())
+        mine = int(digest.hexdigest()[:13], 16)
+        chief = int(from_chief(strategy, [mine])[0])
+        if not all_agree(strategy, mine == chief):
+            raise RuntimeError(
+                "The workers of this multi-worker fit ended with different "
+                "weights, so the model would depend on which worker saves it. "
+                "Report it with the estimator and its parameters. Received: "
+                f"weights digest {mine} here, {chief} on the chief"
             )
 
     def _compile(self, learning_rate: float, model=None, optimizer=None) -> None:
@@ -293,6 +315,10 @@ class KerasEstimator(TaskHooks, FitDataMixin, PersistenceMixin, BaseEstimator):
                 if steps_per_epoch is None
                 else math.ceil(self.max_steps / steps_per_epoch)
             )
+        if model.distribute_strategy.num_replicas_in_sync > 1:
+            build_from_first_replica(model)
+        if is_multi_worker(model.distribute_strategy):
+            synchronize_batch_norm(model)
         history = model.fit(
             train,
             validation_data=validation,

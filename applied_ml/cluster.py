@@ -29,6 +29,7 @@ import os
 import socket
 import time
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -315,6 +316,20 @@ def patch_keras_logs() -> None:
 
     reduce_per_replica.applied_ml_patch = True
     trainer.reduce_per_replica = reduce_per_replica
+
+
+def synchronize_batch_norm(model) -> None:
+    """Make ``model``'s batch normalization use the global batch's statistics.
+
+    With each worker's own statistics (Keras' default), the moving means and
+    variances drift apart between workers (their other weights stay equal),
+    and the saved model would depend on which worker saves it. Synchronized,
+    every worker computes the statistics of the whole global batch, as one
+    worker training on the same data would.
+    """
+    for layer in model._flatten_layers(include_self=False):
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.synchronized = True
 
 
 def from_chief(strategy: tf.distribute.Strategy, values) -> np.ndarray:

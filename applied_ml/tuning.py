@@ -119,7 +119,8 @@ class TunerSearch(MetaEstimatorMixin, BaseEstimator):
         ``cv`` the mean held-out score.
     trials_ : list of dict
         Every finished trial's ``trial_id``, parameters and objective. On a
-        worker of a distributed search: the trials this worker ran.
+        worker of a distributed search: the trials this worker ran, and
+        ``best_*`` are the best of those (none when it ran no trial).
 
     Notes
     -----
@@ -288,6 +289,9 @@ class TunerSearch(MetaEstimatorMixin, BaseEstimator):
             finished = self._finished(tuner, ran)
         if not is_tuning_chief():
             finished = ran  # a worker knows the trials it ran
+            if not ran and not errors:  # the others took every trial
+                self.trials_ = []
+                return self
         if not finished:
             params, err = errors[0] if errors else ({}, None)
             raise RuntimeError(

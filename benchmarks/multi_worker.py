@@ -67,7 +67,13 @@ def worker(out: str, task: str) -> None:
 
         (X, y), _ = load_fashion_mnist()
         X, y = X[:4000], y[:4000]
-        model = ImageClassifier(backbone="small_cnn", batch_size=64, **common)
+        model = ImageClassifier(
+            backbone="small_cnn",
+            weights=None,
+            augmentation=None,
+            batch_size=64,
+            **common,
+        )
         rows = len(X)
     model.fit(X, y)
     steps = 2 * -(-rows // model.batch_size)

@@ -216,3 +216,34 @@ def test_multi_worker_needs_tf_config(monkeypatch):
         resolve_strategy("multi_worker")
     with pytest.raises(ValueError, match="TF_CONFIG environment variable"):
         TabularClassifier(strategy="multi_worker").fit(*load_penguins())
+
+
+@pytest.mark.parametrize(
+    "cases",
+    [
+        ["image_small_cnn", "object_detector", "image_segmenter", "face_recognizer"],
+        [
+            "tabular_regressor",
+            "language_model",
+            "sentiment_classifier",
+            "word_embeddings",
+            "toy_autoencoder",
+        ],
+    ],
+    ids=["vision", "others"],
+)
+def test_every_estimator_trains_on_two_workers(tmp_path, cases):
+    # Through the core's one training loop: every task, the same weights on
+    # both workers (batch normalization included: it is synchronized).
+    log = io.StringIO()
+    job = os.path.join(os.path.dirname(__file__), "multi_worker_contract_job.py")
+    status = launch(job, 2, [str(tmp_path), *cases], timeout=120, env=QUIET, output=log)
+    assert status == 0, log.getvalue()[-3000:]
+    found = []
+    for index in range(2):
+        with open(tmp_path / f"contract-{index}.json", encoding="utf-8") as f:
+            found.append(json.load(f))
+    assert sorted(found[0]) == sorted(cases)
+    for case in cases:
+        assert found[0][case]["weights"] == found[1][case]["weights"], case
+        assert np.all(np.isfinite(found[0][case]["loss"])), case

@@ -185,7 +185,6 @@ def test_distributed_search_runs_every_trial_once(tmp_path):
     assert len(chief["trials"]) == 4
     ran = found["tuner0"]["trials"] + found["tuner1"]["trials"]
     assert sorted(ran) == sorted(chief["trials"])  # each exactly once
-    assert found["tuner0"]["trials"] and found["tuner1"]["trials"]  # both worked
     assert sorted(p["learning_rate"] for p in chief["params"]) == [
         0.001,
         0.003,

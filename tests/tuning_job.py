@@ -25,9 +25,9 @@ search = TunerSearch(
 result = {
     "trials": [t["trial_id"] for t in search.trials_],
     "params": [t["params"] for t in search.trials_],
-    "best": search.best_params_,
-    "accuracy": search.score(X.iloc[200:], y.iloc[200:]),
 }
+if search.trials_:
+    result["accuracy"] = search.score(X.iloc[200:], y.iloc[200:])
 with open(
     os.path.join(sys.argv[1], f"{os.environ['KERASTUNER_TUNER_ID']}.json"), "w"
 ) as f:

@@ -140,9 +140,10 @@ def multi_worker_strategy() -> tf.distribute.MultiWorkerMirroredStrategy:
     estimators with ``strategy="multi_worker"`` then use this strategy.
     Making it waits until every worker in ``TF_CONFIG`` has started, for at
     most ``APPLIED_ML_CLUSTER_TIMEOUT`` seconds (default 600); after that it
-    raises instead of waiting forever. While training, TensorFlow checks the
-    peers every 30 seconds and aborts with ``UnavailableError`` when one is
-    gone.
+    raises instead of waiting forever. While training, a synchronous job
+    cannot go on without any of its workers: when one dies, stop and start
+    the whole job again (``applied-ml launch`` stops the others, as cluster
+    platforms do), and it resumes from ``checkpoint_dir``.
 
     Returns
     -------

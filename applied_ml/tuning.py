@@ -289,11 +289,9 @@ class TunerSearch(MetaEstimatorMixin, BaseEstimator):
             )
             tuner.search(verbose=self.verbose)
             finished = self._finished(tuner, ran)
-        if not is_tuning_chief():
-            finished = ran  # a worker knows the trials it ran
-            if not ran and not errors:  # the others took every trial
-                self.trials_ = []
-                return self
+        if not is_tuning_chief() and not ran and not errors:
+            self.trials_ = []  # the other workers took every trial
+            return self
         if not finished:
             params, err = errors[0] if errors else ({}, None)
             raise RuntimeError(
@@ -381,7 +379,8 @@ class TunerSearch(MetaEstimatorMixin, BaseEstimator):
         return True
 
     def _finished(self, tuner, ran: list) -> list:
-        """Every completed trial the oracle knows of, in trial order."""
+        """Every completed trial the oracle knows of, in trial order (on a
+        tuner worker, which has no oracle of its own: the trials it ran)."""
         if not is_tuning_chief():
             return ran
         finished = []

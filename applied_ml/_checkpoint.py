@@ -32,8 +32,8 @@ import keras
 import numpy as np
 
 from applied_ml.cluster import (
+    agree_with_chief,
     all_agree,
-    from_chief,
     is_chief,
     is_multi_worker,
     task_index,
@@ -94,9 +94,9 @@ class BackupCallback(keras.callbacks.BackupAndRestore):
             self._begin()
         except Exception as err:  # re-raised below, once all workers know
             error = err
+        # -1 for a worker that failed, which no worker that restored matches
         epoch = -1 if error is not None else (self.model._initial_epoch or 0)
-        chief_epoch = int(from_chief(strategy, [epoch])[0])
-        agreed = all_agree(strategy, error is None and epoch == chief_epoch)
+        agreed, chief_epoch = agree_with_chief(strategy, epoch)
         if error is not None:
             raise error
         if not agreed:

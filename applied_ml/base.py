@@ -27,7 +27,7 @@ from applied_ml._random import seed_from, seeded
 from applied_ml._training import OPTIMIZERS, MaxSteps, make_optimizer
 from applied_ml._validation import check_bool, check_choice, check_number
 from applied_ml.cluster import (
-    all_agree,
+    agree_with_chief,
     from_chief,
     is_multi_worker,
     synchronize_batch_norm,
@@ -250,8 +250,8 @@ class KerasEstimator(TaskHooks, FitDataMixin, PersistenceMixin, BaseEstimator):
     def _check_same_fit(self, strategy) -> None:
         """Raise on every worker unless all were given the chief's fit."""
         digest = fingerprint_digest(self._fingerprint)
-        chief = int(from_chief(strategy, [digest])[0])
-        if not all_agree(strategy, digest == chief):
+        agreed, chief = agree_with_chief(strategy, digest)
+        if not agreed:
             raise ValueError(
                 "With `strategy='multi_worker'` every worker must run the same "
                 "fit on the same data (each trains on its share of every batch), "
@@ -268,8 +268,8 @@ class KerasEstimator(TaskHooks, FitDataMixin, PersistenceMixin, BaseEstimator):
         for weight in self.model_.weights:
             digest.update(np.ascontiguousarray(weight.numpy()).tobytes())
         mine = int(digest.hexdigest()[:13], 16)
-        chief = int(from_chief(strategy, [mine])[0])
-        if not all_agree(strategy, mine == chief):
+        agreed, chief = agree_with_chief(strategy, mine)
+        if not agreed:
             raise RuntimeError(
                 "The workers of this multi-worker fit ended with different "
                 "weights, so the model would depend on which worker saves it. "

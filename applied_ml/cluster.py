@@ -344,6 +344,16 @@ def from_chief(strategy: tf.distribute.Strategy, values) -> np.ndarray:
     return shared.numpy()
 
 
+def agree_with_chief(strategy: tf.distribute.Strategy, value: int) -> tuple:
+    """Whether every worker holds the chief's ``value``, and that value.
+
+    ``value`` is a number below 2**53 (a digest, an epoch); all workers call
+    this at the same point.
+    """
+    chief = int(from_chief(strategy, [value])[0])
+    return all_agree(strategy, value == chief), chief
+
+
 def all_agree(strategy: tf.distribute.Strategy, agrees: bool) -> bool:
     """Whether every worker passed ``agrees=True`` (a collective, all call it)."""
 

@@ -11,13 +11,13 @@ import pytest
 import tensorflow as tf
 
 from applied_ml import TabularClassifier
-from applied_ml.cli import (
-    _CommandError,
-    _feed,
-    _frame_columns,
-    _one_column_inputs,
-    _resolve_columns,
-    main,
+from applied_ml.cli import main
+from applied_ml.cli._errors import CommandError
+from applied_ml.cli._savedmodel import (
+    feed,
+    frame_columns,
+    one_column_inputs,
+    resolve_columns,
 )
 from tests.conftest import FAST
 
@@ -67,9 +67,7 @@ def test_predict_from_csv_matches_the_estimator(exported, tmp_path):
 
 def _error(capsys, argv) -> str:
     """The one-line stderr message of a failing command (no traceback)."""
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    assert exit_info.value.code != 0
+    assert main(argv) == 1  # an input error
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert err.startswith("applied-ml: error: ")
@@ -160,9 +158,9 @@ def test_predict_takes_input_names_or_original_names(coded, tmp_path, capsys):
 def test_a_column_name_that_is_another_input_name_is_resolved():
     # columns "a b" and "a_b" are the inputs a_b and a_b_1
     originals = {"a_b": "a b", "a_b_1": "a_b"}
-    by_original = _resolve_columns(originals, originals, ["a b", "a_b"])
+    by_original = resolve_columns(originals, originals, ["a b", "a_b"])
     assert by_original == {"a_b": ["a b"], "a_b_1": ["a_b"]}
-    by_input = _resolve_columns(originals, originals, ["a_b", "a_b_1"])
+    by_input = resolve_columns(originals, originals, ["a_b", "a_b_1"])
     assert by_input == {"a_b": ["a_b"], "a_b_1": ["a_b_1"]}
 
 
@@ -181,15 +179,15 @@ def test_numbers_are_read_exactly_as_the_signature_declares():
         "u8": ["255", "0", "7"],
         "s": ["007", "", " NA "],
     }
-    feed = _feed(specs, {k: pd.Series(v, name=k) for k, v in texts.items()})
-    assert feed["i64"].dtype == tf.int64
-    assert feed["i64"].numpy().tolist() == [9007199254740993, -3, 4]
-    np.testing.assert_array_equal(feed["f64"].numpy(), [0.1, np.nan, 1e-300])
+    fed = feed(specs, {k: pd.Series(v, name=k) for k, v in texts.items()})
+    assert fed["i64"].dtype == tf.int64
+    assert fed["i64"].numpy().tolist() == [9007199254740993, -3, 4]
+    np.testing.assert_array_equal(fed["f64"].numpy(), [0.1, np.nan, 1e-300])
     np.testing.assert_array_equal(
-        feed["f32"].numpy(), np.array([0.1, 2, np.nan], np.float32)
+        fed["f32"].numpy(), np.array([0.1, 2, np.nan], np.float32)
     )
-    assert feed["u8"].numpy().tolist() == [255, 0, 7]
-    assert feed["s"].numpy().tolist() == [b"007", b"", b" NA "]
+    assert fed["u8"].numpy().tolist() == [255, 0, 7]
+    assert fed["s"].numpy().tolist() == [b"007", b"", b" NA "]
 
 
 @pytest.mark.parametrize(
@@ -208,8 +206,8 @@ def test_numbers_are_read_exactly_as_the_signature_declares():
     ],
 )
 def test_bad_numbers_are_named_errors(dtype, text, match):
-    with pytest.raises(_CommandError, match=match):
-        _feed(
+    with pytest.raises(CommandError, match=match):
+        feed(
             {"n": tf.TensorSpec([None], dtype)}, {"n": pd.Series(["1", text], name="n")}
         )
 
@@ -246,11 +244,11 @@ def test_predict_keeps_int64_and_float64_exact(wide_types, tmp_path):
 @pytest.mark.parametrize(
     ("content", "match"),
     [
-        ("", "`--csv` must be a CSV file with a header row and data rows"),
-        ("count,value\n", "`--csv` must hold at least one data row"),
+        ("", "`--data` must be a CSV file with a header row and data rows"),
+        ("count,value\n", "`--data` must hold at least one data row"),
         ("count\n1\n", "lacks input column\\(s\\) \\['value'\\]"),
-        ("count,value\n1,2\n1,2,3,4\n", "Cannot read `--csv` .*Expected 2 fields"),
-        (b"count,value\n\xff,1\n", "Cannot read `--csv` .*codec can't decode"),
+        ("count,value\n1,2\n1,2,3,4\n", "Cannot read `--data` .*Expected 2 fields"),
+        (b"count,value\n\xff,1\n", "Cannot read `--data` .*codec can't decode"),
     ],
 )
 def test_bad_csv_files_are_one_line_errors(
@@ -270,31 +268,31 @@ def test_wrong_paths_are_one_line_errors(wide_types, tmp_path, capsys):
         capsys,
         ["predict", str(tmp_path / "nowhere"), "--csv", str(tmp_path / "rows.csv")],
     )
-    assert "`path` must be a SavedModel version folder written by export()" in err
-    assert "Received: path=" in err
+    assert "`model` must be a .keras file written by save()" in err
+    assert "which does not exist" in err
     err = _error(capsys, ["info", str(tmp_path)])
     assert "`path` must be a SavedModel version folder" in err
     err = _error(capsys, ["predict", wide_types, "--csv", str(tmp_path / "none.csv")])
-    assert "Cannot read `--csv`" in err
+    assert "Cannot read `--data`" in err
 
 
 def test_a_column_claimed_by_two_inputs_is_an_error():
     originals = {"a_b": "a b", "a_b_1": "a_b"}
     frame = pd.DataFrame({"a_b": ["1"]})
     with pytest.raises(
-        _CommandError, match="column 'a_b' would feed both the inputs 'a_b' and 'a_b_1'"
+        CommandError, match="column 'a_b' would feed both the inputs 'a_b' and 'a_b_1'"
     ):
-        _frame_columns(originals, originals, frame)
+        frame_columns(originals, originals, frame)
 
 
 def test_inputs_a_csv_cannot_feed_are_named():
     specs = {"images": tf.TensorSpec([None, None, None, 1], tf.uint8)}
     with pytest.raises(
-        _CommandError,
+        CommandError,
         match="The input 'images' takes tensors of shape \\[None, None, None, 1\\]; "
         "a CSV column can only feed 1-D inputs",
     ):
-        _one_column_inputs(specs)
+        one_column_inputs(specs)
 
 
 @pytest.fixture(scope="session")
@@ -318,7 +316,7 @@ def test_serving_and_loading_failures_are_one_line_errors(strict, tmp_path, caps
     good, no_default = strict
     (tmp_path / "rows.csv").write_text("x\n4\n-1\n")
     err = _error(capsys, ["predict", good, "--csv", str(tmp_path / "rows.csv")])
-    assert "The SavedModel failed on these rows:" in err
+    assert "The SavedModel failed on these inputs:" in err
     err = _error(capsys, ["info", no_default])
     assert "has no 'serving_default' signature; it has ['other']" in err
     (tmp_path / "broken").mkdir()

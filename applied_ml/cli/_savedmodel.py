@@ -1,11 +1,9 @@
-"""``applied-ml``: inspect an exported SavedModel, predict from a CSV file,
-and launch a multi-worker job on this machine.
+"""A SavedModel written by ``export()``: its inputs, and predictions from a CSV.
 
-``info`` and ``predict`` work on any SavedModel written by ``export()``: only
-TensorFlow and pandas are used, never the estimator.
+Only TensorFlow and pandas are used, never the estimator, as a serving
+machine would.
 """
 
-import argparse
 import decimal
 import json
 import os
@@ -14,36 +12,34 @@ import sys
 import numpy as np
 import pandas as pd
 
+from applied_ml.cli._errors import CommandError
+
 # Written by ``applied_ml.export.write_input_columns`` (TensorFlow Serving
 # ignores ``assets.extra``); not imported from there, which would load Keras.
 _COLUMNS_FILE = os.path.join("assets.extra", "applied_ml.json")
 
 
-class _CommandError(Exception):
-    """A user error, shown as one line on stderr without a traceback."""
-
-
-def _signature(path: str):
+def signature(path: str):
     import tensorflow as tf
 
     if not os.path.isfile(os.path.join(path, "saved_model.pb")):
-        raise _CommandError(
+        raise CommandError(
             "`path` must be a SavedModel version folder written by export() "
             f"(holding saved_model.pb). Received: path={path!r}"
         )
     try:
         signatures = tf.saved_model.load(path).signatures
     except (OSError, ValueError, tf.errors.OpError) as err:
-        raise _CommandError(f"Cannot load the SavedModel at {path!r}: {err}") from err
+        raise CommandError(f"Cannot load the SavedModel at {path!r}: {err}") from err
     if "serving_default" not in signatures:
-        raise _CommandError(
+        raise CommandError(
             f"The SavedModel at {path!r} has no 'serving_default' signature; it "
             f"has {sorted(signatures)}."
         )
     return signatures["serving_default"]
 
 
-def _original_columns(path: str) -> dict[str, str]:
+def original_columns(path: str) -> dict[str, str]:
     """Input name -> original column name, as recorded by ``export()``."""
     file = os.path.join(path, _COLUMNS_FILE)
     if not os.path.isfile(file):
@@ -52,13 +48,14 @@ def _original_columns(path: str) -> dict[str, str]:
         with open(file, encoding="utf-8") as f:
             inputs = json.load(f)["inputs"]
     except (OSError, ValueError, KeyError, TypeError) as err:
-        raise _CommandError(f"Cannot read {file!r}: {err!r}") from err
+        raise CommandError(f"Cannot read {file!r}: {err!r}") from err
     return {str(k): str(v) for k, v in inputs.items()}
 
 
-def _info(args) -> int:
-    serve = _signature(args.path)
-    originals = _original_columns(args.path)
+def info(path: str) -> int:
+    """Print a SavedModel's serving inputs and outputs."""
+    serve = signature(path)
+    originals = original_columns(path)
     print("inputs:")
     for name, spec in sorted(serve.structured_input_signature[1].items()):
         column = originals.get(name, name)
@@ -70,9 +67,7 @@ def _info(args) -> int:
     return 0
 
 
-def _resolve_columns(
-    inputs, originals: dict[str, str], columns
-) -> dict[str, list[str]]:
+def resolve_columns(inputs, originals: dict[str, str], columns) -> dict[str, list[str]]:
     """The CSV column(s) present for each input: its original and input name.
 
     A column that is one input's original name and another input's input name
@@ -84,29 +79,29 @@ def _resolve_columns(
     ambiguous = {c for c in columns if c in inputs and original_of.get(c, c) != c}
     found = {}
     for name in inputs:
-        present = [c for c in _names(name, originals) if c in columns]
+        present = [c for c in names(name, originals) if c in columns]
         if len(present) == 2 and any(c in ambiguous for c in present):
             present = [c for c in present if c not in ambiguous]
         found[name] = present
     return found
 
 
-def _names(name: str, originals: dict[str, str]) -> list[str]:
+def names(name: str, originals: dict[str, str]) -> list[str]:
     """An input's original column name, then its input name when different."""
     return list(dict.fromkeys([originals.get(name, name), name]))
 
 
-def _frame_columns(specs: dict, originals: dict, frame: pd.DataFrame) -> dict:
+def frame_columns(specs: dict, originals: dict, frame: pd.DataFrame) -> dict:
     """One text column per input, found by its original or its input name."""
-    found = _resolve_columns(specs, originals, frame.columns)
+    found = resolve_columns(specs, originals, frame.columns)
     missing = [
-        " or ".join(repr(c) for c in _names(n, originals))
+        " or ".join(repr(c) for c in names(n, originals))
         for n in sorted(specs)
         if not found[n]
     ]
     if missing:
-        raise _CommandError(
-            f"`--csv` lacks input column(s) [{', '.join(missing)}]; the model "
+        raise CommandError(
+            f"`--data` lacks input column(s) [{', '.join(missing)}]; the model "
             f"takes {sorted(specs)}. Received columns: {list(frame.columns)}"
         )
     used: dict[str, str] = {}
@@ -115,13 +110,13 @@ def _frame_columns(specs: dict, originals: dict, frame: pd.DataFrame) -> dict:
         first, *others = found[name]
         for other in others:
             if not frame[first].equals(frame[other]):
-                raise _CommandError(
-                    f"`--csv` has both the columns {first!r} and {other!r} for the "
+                raise CommandError(
+                    f"`--data` has both the columns {first!r} and {other!r} for the "
                     f"input {name!r}, with different values; keep one of them."
                 )
         if first in used:
-            raise _CommandError(
-                f"`--csv` column {first!r} would feed both the inputs "
+            raise CommandError(
+                f"`--data` column {first!r} would feed both the inputs "
                 f"{used[first]!r} and {name!r}; name every column by its input "
                 f"name {sorted(specs)} or by its original name."
             )
@@ -130,7 +125,7 @@ def _frame_columns(specs: dict, originals: dict, frame: pd.DataFrame) -> dict:
     return texts
 
 
-def _parse_integers(column: str, texts: pd.Series, dtype: np.dtype) -> np.ndarray:
+def parse_integers(column: str, texts: pd.Series, dtype: np.dtype) -> np.ndarray:
     info = np.iinfo(dtype)
     values = []
     for row, text in enumerate(texts.tolist()):
@@ -145,15 +140,15 @@ def _parse_integers(column: str, texts: pd.Series, dtype: np.dtype) -> np.ndarra
             or number != number.to_integral_value()
         ):
             what = "a missing value" if not text.strip() else repr(text)
-            raise _CommandError(
-                f"`--csv` column {column!r} must hold integers in [{info.min}, "
+            raise CommandError(
+                f"`--data` column {column!r} must hold integers in [{info.min}, "
                 f"{info.max}] ({dtype.name}). Received: {what} in data row {row + 1}."
             )
         values.append(int(number))
     return np.array(values, dtype=dtype)
 
 
-def _parse_floats(column: str, texts: pd.Series, dtype: np.dtype) -> np.ndarray:
+def parse_floats(column: str, texts: pd.Series, dtype: np.dtype) -> np.ndarray:
     stripped = texts.str.strip().to_numpy(dtype=str)
     present = stripped != ""
     values = np.full(len(stripped), np.nan, dtype=dtype)
@@ -161,15 +156,15 @@ def _parse_floats(column: str, texts: pd.Series, dtype: np.dtype) -> np.ndarray:
         # straight from the text to ``dtype``: float64 keeps every digit
         values[present] = stripped[present].astype(dtype)
     except ValueError:
-        row = next(i for i in np.flatnonzero(present) if not _parses(stripped[i]))
-        raise _CommandError(
-            f"`--csv` column {column!r} must hold numbers ({dtype.name}). "
+        row = next(i for i in np.flatnonzero(present) if not parses(stripped[i]))
+        raise CommandError(
+            f"`--data` column {column!r} must hold numbers ({dtype.name}). "
             f"Received: {texts.iloc[row]!r} in data row {row + 1}."
         ) from None
     return values
 
 
-def _parses(text: str) -> bool:
+def parses(text: str) -> bool:
     try:
         np.array([text]).astype(np.float64)
     except ValueError:
@@ -177,7 +172,7 @@ def _parses(text: str) -> bool:
     return True
 
 
-def _feed(specs: dict, texts: dict) -> dict:
+def feed(specs: dict, texts: dict) -> dict:
     """Each input's text column parsed as the dtype its signature declares."""
     import tensorflow as tf
 
@@ -188,13 +183,11 @@ def _feed(specs: dict, texts: dict) -> dict:
         if dtype == tf.string:
             values = texts[name].to_numpy(dtype=object)
         elif dtype.is_integer:
-            values = _parse_integers(
-                column, texts[name], np.dtype(dtype.as_numpy_dtype)
-            )
+            values = parse_integers(column, texts[name], np.dtype(dtype.as_numpy_dtype))
         elif dtype.is_floating:
-            values = _parse_floats(column, texts[name], np.dtype(dtype.as_numpy_dtype))
+            values = parse_floats(column, texts[name], np.dtype(dtype.as_numpy_dtype))
         else:
-            raise _CommandError(
+            raise CommandError(
                 f"The input {name!r} takes {dtype.name} values, which the CSV "
                 "reader does not handle (it reads strings, integers and floats)."
             )
@@ -202,47 +195,48 @@ def _feed(specs: dict, texts: dict) -> dict:
     return feed
 
 
-def _one_column_inputs(specs: dict) -> dict:
+def one_column_inputs(specs: dict) -> dict:
     for name, spec in sorted(specs.items()):
         if spec.shape.rank != 1:
-            raise _CommandError(
+            raise CommandError(
                 f"The input {name!r} takes tensors of shape {spec.shape.as_list()}; "
                 "a CSV column can only feed 1-D inputs."
             )
     return specs
 
 
-def _read_csv(file: str) -> pd.DataFrame:
+def read_csv(file: str) -> pd.DataFrame:
     """Every cell as the text written in the file (no type guessing, no NaN)."""
     try:
         frame = pd.read_csv(file, dtype=str, keep_default_na=False, na_filter=False)
     except pd.errors.EmptyDataError:
-        raise _CommandError(
-            f"`--csv` must be a CSV file with a header row and data rows. "
+        raise CommandError(
+            f"`--data` must be a CSV file with a header row and data rows. "
             f"Received an empty file: {file!r}"
         ) from None
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise _CommandError(f"Cannot read `--csv` {file!r}: {err}") from err
+        raise CommandError(f"Cannot read `--data` {file!r}: {err}") from err
     if frame.empty:
-        raise _CommandError(
-            f"`--csv` must hold at least one data row. Received only a header: {file!r}"
+        raise CommandError(
+            f"`--data` must hold at least one data row. Received only a header: "
+            f"{file!r}"
         )
     return frame
 
 
-def _predict(args) -> int:
+def _call(serve, inputs: dict) -> dict:
     import tensorflow as tf
 
-    serve = _signature(args.path)
-    frame = _read_csv(args.csv)
-    specs = _one_column_inputs(serve.structured_input_signature[1])
-    texts = _frame_columns(specs, _original_columns(args.path), frame)
     try:
-        outputs = {k: v.numpy() for k, v in serve(**_feed(specs, texts)).items()}
+        return {k: v.numpy() for k, v in serve(**inputs).items()}
     except tf.errors.OpError as err:
-        raise _CommandError(
-            f"The SavedModel failed on these rows: {err.message}"
+        raise CommandError(
+            f"The SavedModel failed on these inputs: {err.message}"
         ) from err
+
+
+def _columns(outputs: dict) -> dict:
+    """Each output as table columns: one per value of a row's vector."""
     table = {}
     for name, values in sorted(outputs.items()):
         if values.dtype == object:
@@ -252,80 +246,87 @@ def _predict(args) -> int:
         if values.ndim == 2:
             for j in range(values.shape[1]):
                 table[f"{name}_{j}"] = values[:, j]
+        elif values.ndim > 2:  # a box list or a mask per row: JSON per cell
+            table[name] = [json.dumps(v.tolist()) for v in values]
         else:
             table[name] = values
-    pd.DataFrame(table).to_csv(args.output or sys.stdout, index=False)
+    return table
+
+
+def _image_rows(serve, spec, files: list[str]) -> pd.DataFrame:
+    """One call per image (sizes may differ), as raw uint8 pixels."""
+    from PIL import Image
+
+    mode = "L" if spec.shape[-1] == 1 else "RGB"
+    name = next(iter(serve.structured_input_signature[1]))
+    rows = []
+    for file in files:
+        with Image.open(file) as image:
+            pixels = np.asarray(image.convert(mode), dtype=np.uint8)
+        pixels = pixels.reshape(1, *pixels.shape[:2], spec.shape[-1])
+        rows.append(
+            pd.DataFrame({"file": [file], **_columns(_call(serve, {name: pixels}))})
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
+def predict(path: str, data: str, output: str | None, text_column: str) -> int:
+    """Predict the rows of ``data`` (a CSV, images or texts) with a SavedModel.
+
+    One 4-D image input reads the images of a file or folder; one text input
+    reads a CSV column (its input name or ``text_column``) or a text file's
+    lines; other models read one CSV column per input.
+    """
+    import tensorflow as tf
+
+    from applied_ml.vision import list_images
+
+    serve = signature(path)
+    specs = serve.structured_input_signature[1]
+    only = next(iter(specs.values())) if len(specs) == 1 else None
+    if only is not None and only.shape.rank == 4:
+        try:
+            files = list_images(data)
+        except (ValueError, FileNotFoundError) as err:
+            raise CommandError(str(err)) from err
+        table = _image_rows(serve, only, files)
+    elif (
+        only is not None
+        and only.dtype == tf.string
+        and not data.lower().endswith(".csv")
+    ):
+        from applied_ml.cli._readers import read_texts
+
+        texts = read_texts(data, "line")
+        name = next(iter(specs))
+        table = pd.DataFrame(_columns(_call(serve, {name: tf.constant(texts)})))
+    else:
+        frame = read_csv(data)
+        if only is not None and only.dtype == tf.string and text_column in frame:
+            frame = frame.rename(columns={text_column: next(iter(specs))})
+        specs = one_column_inputs(specs)
+        texts = frame_columns(specs, original_columns(path), frame)
+        table = pd.DataFrame(_columns(_call(serve, feed(specs, texts))))
+    table.to_csv(output or sys.stdout, index=False)
     return 0
 
 
-def _launch(args) -> int:
-    from applied_ml.launch import launch, launch_search
+def generate(path: str, seeds: list[str], *, max_length: int, temperature: float):
+    """Texts from a language model's ``generate`` endpoint."""
+    import tensorflow as tf
 
-    try:
-        if args.tuners is not None:
-            return launch_search(
-                args.script, args.tuners, args.script_args, timeout=args.timeout
-            )
-        workers = 2 if args.workers is None else args.workers
-        return launch(args.script, workers, args.script_args, timeout=args.timeout)
-    except (ValueError, FileNotFoundError) as err:
-        raise _CommandError(str(err)) from None
-
-
-def main(argv=None) -> int:
-    """Run the ``applied-ml`` command.
-
-    Parameters
-    ----------
-    argv : list of str, optional
-        Arguments (defaults to ``sys.argv[1:]``).
-
-    Returns
-    -------
-    int
-        Exit status.
-    """
-    parser = argparse.ArgumentParser(
-        prog="applied-ml", description="Use SavedModels exported by applied_ml."
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    info = commands.add_parser("info", help="show a SavedModel's inputs and outputs")
-    info.add_argument("path", help="a version folder written by export()")
-    info.set_defaults(run=_info)
-    predict = commands.add_parser("predict", help="predict the rows of a CSV file")
-    predict.add_argument("path", help="a version folder written by export()")
-    predict.add_argument(
-        "--csv",
-        required=True,
-        help="CSV with one column per input, named by input or original column name",
-    )
-    predict.add_argument("--output", help="CSV file to write (default: stdout)")
-    predict.set_defaults(run=_predict)
-    launch = commands.add_parser(
-        "launch",
-        help="run a script as a multi-worker job or distributed search here",
-        description="Start N worker processes of SCRIPT on loopback ports, each "
-        "with its own TF_CONFIG, as a cluster platform would; or, with --tuners, "
-        "a keras-tuner chief and N tuner workers. The job stops when a process "
-        "fails. Exit status: 0 when all succeed, the first failing process's "
-        "status otherwise, 124 on --timeout.",
-    )
-    count = launch.add_mutually_exclusive_group()
-    count.add_argument("--workers", type=int, help="worker processes (default 2)")
-    count.add_argument("--tuners", type=int, help="tuner workers besides the chief")
-    launch.add_argument("--timeout", type=float, help="stop the job after SECONDS")
-    launch.add_argument("script", help="the Python script every worker runs")
-    launch.add_argument(
-        "script_args", nargs=argparse.REMAINDER, help="arguments for the script"
-    )
-    launch.set_defaults(run=_launch)
-    args = parser.parse_args(argv)
-    try:
-        return args.run(args)
-    except _CommandError as err:
-        message = " ".join(str(err).split())  # one line, whatever TF said
-        parser.exit(1, f"{parser.prog}: error: {message}\n")
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    endpoints = tf.saved_model.load(path).signatures
+    if "generate" not in endpoints:
+        raise CommandError(
+            f"`sample` needs a language model's SavedModel (with a 'generate' "
+            f"endpoint). Received: {path!r}, with {sorted(endpoints)}"
+        )
+    texts = _call(
+        endpoints["generate"],
+        {
+            "seed_text": tf.constant(seeds, tf.string),
+            "temperature": tf.constant(temperature, tf.float32),
+            "max_length": tf.constant(max_length, tf.int32),
+        },
+    )["texts"]
+    return [t.decode() for t in texts]

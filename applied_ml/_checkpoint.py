@@ -45,7 +45,7 @@ LOCK_FILE = "applied_ml.lock"
 _WEIGHTS_PREFIX = "backup-"
 _WEIGHTS_SUFFIX = ".weights.h5"
 # Parameters that do not change what is trained
-_UNFINGERPRINTED = frozenset({"verbose", "callbacks", "checkpoint_dir"})
+_UNFINGERPRINTED = frozenset({"verbose", "callbacks", "checkpoint_dir", "log_dir"})
 # Rows and bytes of training data hashed for the fingerprint (evenly spaced)
 _HASH_ROWS = 1024
 _HASH_BYTES = 16 * 2**20

@@ -35,6 +35,16 @@ RUN_PARAMETERS = """\
         ValueError, never resumed. The folder is locked while a fit trains:
         fits that run at the same time (e.g. ``GridSearchCV`` with
         ``n_jobs > 1``) need one folder each.
+    log_dir : str or os.PathLike, optional
+        Folder for TensorBoard logs (``tensorboard --logdir <log_dir>``). Each
+        training phase writes two runs, ``<phase>/train`` and
+        ``<phase>/validation``, with the loss, every metric and the learning
+        rate after each epoch; steps count epochs over the whole fit, and
+        over warm starts. Trained on in-memory data, the image classifier,
+        detector and segmenter also log their predictions for the first 4
+        validation images (training images without a split) after each
+        epoch. None writes nothing; under ``strategy="multi_worker"`` only
+        the chief writes.
     callbacks : tuple of keras.callbacks.Callback, optional
         Extra Keras callbacks for ``fit``.
     strategy : {{"auto", "mirrored", "one_device", "multi_worker"}} or \

@@ -143,6 +143,18 @@ class TaskHooks:
     def _after_fit(self, data: FitData) -> None:
         """Hook run after training (threshold tuning and the like)."""
 
+    def _sample_images(self, inputs, targets) -> list:
+        """Images of the predictions of ``model_`` for a few prepared examples.
+
+        ``inputs`` and ``targets`` are the first rows (at most
+        ``applied_ml._tensorboard.N_SAMPLES``) of the prepared validation
+        split, or of the training data without one; ``targets`` is None for
+        tasks without targets. Called at the end of every epoch when
+        ``log_dir`` is set; returns a list of
+        ``applied_ml._tensorboard.SampleImage`` (none by default).
+        """
+        return []
+
     def _post_restore(self) -> None:
         """Rebuild derived state after fit, unpickling and ``load``."""
         # predict and export run the model with its normalizations folded in

@@ -24,6 +24,7 @@ from applied_ml._fit_data import FitDataMixin
 from applied_ml._hooks import REQUIRED_HOOKS, TaskHooks
 from applied_ml._persistence import PersistenceMixin, register_estimator
 from applied_ml._random import seed_from, seeded
+from applied_ml._tensorboard import N_SAMPLES, FitLog, check_log_dir
 from applied_ml._training import OPTIMIZERS, MaxSteps, make_optimizer
 from applied_ml._validation import check_bool, check_choice, check_number
 from applied_ml.cluster import (
@@ -89,6 +90,9 @@ class KerasEstimator(TaskHooks, FitDataMixin, PersistenceMixin, BaseEstimator):
     - ``_phases()`` and ``_fit_phase(phase, data)``: the training phases,
       each resumable from its own folder under ``checkpoint_dir``.
     - ``_after_fit(data)``: work after training (threshold tuning).
+    - ``_sample_images(inputs, targets)``: images of the model's predictions
+      for a few prepared examples and their prepared targets, logged to
+      TensorBoard at the end of every epoch when ``log_dir`` is set (none).
     - ``_post_restore()``: rebuild derived state after fit, unpickling and
       ``load`` (the compiled prediction function by default).
     - ``_check_params()``: parameter checks (extend, calling super).
@@ -157,6 +161,7 @@ class KerasEstimator(TaskHooks, FitDataMixin, PersistenceMixin, BaseEstimator):
                 "`checkpoint_dir` must be a path or None. "
                 f"Received: checkpoint_dir={self.checkpoint_dir!r}"
             )
+        check_log_dir(self.log_dir)
         if self.callbacks is not None and (
             not isinstance(self.callbacks, list | tuple)
             or not all(isinstance(c, keras.callbacks.Callback) for c in self.callbacks)
@@ -299,10 +304,38 @@ class KerasEstimator(TaskHooks, FitDataMixin, PersistenceMixin, BaseEstimator):
     def _train(self, data: FitData) -> dict:
         """Run every training phase in order; their histories, end to end."""
         history: dict = {}
-        for phase in self._phases():
-            for key, values in self._fit_phase(phase, data).items():
-                history.setdefault(key, []).extend(values)
+        self._fit_log = self._make_fit_log(data)
+        try:
+            for phase in self._phases():
+                for key, values in self._fit_phase(phase, data).items():
+                    history.setdefault(key, []).extend(values)
+        finally:
+            fit_log = self.__dict__.pop("_fit_log")
+        if fit_log is not None:
+            self._log_step = fit_log.step
         return history
+
+    def _make_fit_log(self, data: FitData) -> FitLog | None:
+        """This fit's TensorBoard logging (None: no ``log_dir``, or not chief)."""
+        if self.log_dir is None or not writes_here(self.strategy):
+            return None
+        # a warm start continues the steps of the fits before it
+        first_step = self.__dict__.get("_log_step", 0) if self.warm_start else 0
+        examples, run = data.validation_examples, "validation"
+        if examples is None:
+            examples, run = data.train_examples, "train"
+        if examples is None or type(self)._sample_images is TaskHooks._sample_images:
+            return FitLog(self.log_dir, first_step)
+        rows = slice(0, min(N_SAMPLES, n_rows(examples["inputs"])))
+        inputs = take(examples["inputs"], rows)
+        targets = examples.get("targets")
+        targets = None if targets is None else take(targets, rows)
+        return FitLog(
+            self.log_dir,
+            first_step,
+            samples=lambda: self._sample_images(inputs, targets),
+            samples_run=run,
+        )
 
     def _run_fit(
         self, model, train, validation, epochs, steps_per_epoch, *, phase: str
@@ -348,6 +381,10 @@ class KerasEstimator(TaskHooks, FitDataMixin, PersistenceMixin, BaseEstimator):
             )
         if self.max_steps is not None:
             callbacks.append(MaxSteps(self.max_steps))
+        fit_log = self.__dict__.get("_fit_log")
+        if fit_log is not None:
+            # after MaxSteps: the epoch it ends is logged like any other
+            callbacks.append(fit_log.callback(phase))
         return callbacks + list(self.callbacks or ())
 
     # ---------------------------------------------------------------- predict

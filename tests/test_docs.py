@@ -9,6 +9,7 @@ from numpydoc.validate import validate
 import applied_ml
 import applied_ml.cli
 import applied_ml.datasets
+import applied_ml.diagnose
 import applied_ml.export
 import applied_ml.metrics
 import applied_ml.plots
@@ -27,6 +28,7 @@ def _public_api():
     modules = [
         applied_ml.tabular,
         applied_ml.datasets,
+        applied_ml.diagnose,
         applied_ml.metrics,
         applied_ml.plots,
         applied_ml.export,

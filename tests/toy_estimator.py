@@ -22,7 +22,7 @@ class ToyAutoencoder(KerasEstimator):
     code_size : int, default=2
         Width of the code layer.
     optimizer, learning_rate, epochs, max_steps, batch_size, early_stopping,
-    patience, validation_fraction, warm_start, checkpoint_dir, callbacks,
+    patience, validation_fraction, warm_start, checkpoint_dir, log_dir, callbacks,
     strategy, random_state, verbose
         As in the package's estimators.
     """
@@ -41,6 +41,7 @@ class ToyAutoencoder(KerasEstimator):
         validation_fraction=0.0,
         warm_start=False,
         checkpoint_dir=None,
+        log_dir=None,
         callbacks=None,
         strategy="auto",
         random_state=None,
@@ -57,6 +58,7 @@ class ToyAutoencoder(KerasEstimator):
         self.validation_fraction = validation_fraction
         self.warm_start = warm_start
         self.checkpoint_dir = checkpoint_dir
+        self.log_dir = log_dir
         self.callbacks = callbacks
         self.strategy = strategy
         self.random_state = random_state

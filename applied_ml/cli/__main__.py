@@ -4,4 +4,7 @@ import sys
 
 from applied_ml.cli import main
 
-sys.exit(main())
+if (
+    __name__ == "__main__"
+):  # importing the module (as the package walk does) runs nothing
+    sys.exit(main())

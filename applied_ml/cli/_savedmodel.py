@@ -299,7 +299,8 @@ def predict(path: str, data: str, output: str | None, text_column: str) -> int:
 
         texts = read_texts(data, "line")
         name = next(iter(specs))
-        table = pd.DataFrame(_columns(_call(serve, {name: tf.constant(texts)})))
+        outputs = _columns(_call(serve, {name: tf.constant(texts)}))
+        table = pd.DataFrame({"text": texts, **outputs})
     else:
         frame = read_csv(data)
         if only is not None and only.dtype == tf.string and text_column in frame:

@@ -72,6 +72,7 @@ class TabularClassifier(ClassifierMixin, ClassifierOutputsMixin, TabularEstimato
         class_weight=None,
         warm_start=False,
         checkpoint_dir=None,
+        log_dir=None,
         callbacks=None,
         strategy="auto",
         random_state=None,
@@ -97,6 +98,7 @@ class TabularClassifier(ClassifierMixin, ClassifierOutputsMixin, TabularEstimato
         self.class_weight = class_weight
         self.warm_start = warm_start
         self.checkpoint_dir = checkpoint_dir
+        self.log_dir = log_dir
         self.callbacks = callbacks
         self.strategy = strategy
         self.random_state = random_state

@@ -74,6 +74,7 @@ class TabularRegressor(RegressorMixin, TabularEstimator):
         validation_fraction=0.1,
         warm_start=False,
         checkpoint_dir=None,
+        log_dir=None,
         callbacks=None,
         strategy="auto",
         random_state=None,
@@ -98,6 +99,7 @@ class TabularRegressor(RegressorMixin, TabularEstimator):
         self.validation_fraction = validation_fraction
         self.warm_start = warm_start
         self.checkpoint_dir = checkpoint_dir
+        self.log_dir = log_dir
         self.callbacks = callbacks
         self.strategy = strategy
         self.random_state = random_state

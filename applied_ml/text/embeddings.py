@@ -135,6 +135,7 @@ class WordEmbeddings(WordVectorsIOMixin, WordQueriesMixin, KerasEstimator):
         validation_fraction=0.0,
         warm_start=False,
         checkpoint_dir=None,
+        log_dir=None,
         callbacks=None,
         strategy="auto",
         random_state=None,
@@ -158,6 +159,7 @@ class WordEmbeddings(WordVectorsIOMixin, WordQueriesMixin, KerasEstimator):
         self.validation_fraction = validation_fraction
         self.warm_start = warm_start
         self.checkpoint_dir = checkpoint_dir
+        self.log_dir = log_dir
         self.callbacks = callbacks
         self.strategy = strategy
         self.random_state = random_state

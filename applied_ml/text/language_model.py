@@ -132,6 +132,7 @@ class LanguageModel(TokenScoresMixin, KerasEstimator):
         validation_fraction=0.1,
         warm_start=False,
         checkpoint_dir=None,
+        log_dir=None,
         callbacks=None,
         strategy="auto",
         random_state=None,
@@ -156,6 +157,7 @@ class LanguageModel(TokenScoresMixin, KerasEstimator):
         self.validation_fraction = validation_fraction
         self.warm_start = warm_start
         self.checkpoint_dir = checkpoint_dir
+        self.log_dir = log_dir
         self.callbacks = callbacks
         self.strategy = strategy
         self.random_state = random_state

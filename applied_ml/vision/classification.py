@@ -29,6 +29,7 @@ from applied_ml.vision._models import (
     trunk,
     unfreeze_top,
 )
+from applied_ml.vision._sample_images import label_samples
 from applied_ml.vision.backbones import BACKBONES, DEFAULT_SIZES
 
 # Images per call of the network outside training (predicting, computing the
@@ -140,6 +141,7 @@ class ImageClassifier(
         class_weight=None,
         warm_start=False,
         checkpoint_dir=None,
+        log_dir=None,
         callbacks=None,
         strategy="auto",
         random_state=None,
@@ -166,6 +168,7 @@ class ImageClassifier(
         self.class_weight = class_weight
         self.warm_start = warm_start
         self.checkpoint_dir = checkpoint_dir
+        self.log_dir = log_dir
         self.callbacks = callbacks
         self.strategy = strategy
         self.random_state = random_state
@@ -380,6 +383,11 @@ class ImageClassifier(
         # the backbone with its normalizations folded in
         extractor = fold_batch_norm(features_of(self.model_))
         return extractor, self._input_signature()
+
+    def _sample_images(self, inputs, targets) -> list:
+        proba = self.model_(tf.cast(inputs, tf.float32), training=False).numpy()
+        predicted = self.classes_[proba.argmax(axis=1)]
+        return label_samples(inputs, targets, predicted, proba.max(axis=1))
 
     def _after_fit(self, data) -> None:
         # the training augmenter belongs to this fit's pipelines, not to the

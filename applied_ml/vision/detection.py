@@ -14,6 +14,7 @@ from applied_ml.vision import _detection_data as data
 from applied_ml.vision._anchors import kmeans_anchors, wh_iou
 from applied_ml.vision._box_augment import (
     letterbox,
+    letterbox_boxes,
     letterbox_geometry,
     unletterbox_boxes,
 )
@@ -23,6 +24,7 @@ from applied_ml.vision._detector_model import STRIDE, build_detector
 from applied_ml.vision._letterboxed import LetterboxedTaskMixin
 from applied_ml.vision._map import detection_map
 from applied_ml.vision._nms import batched_nms
+from applied_ml.vision._sample_images import box_samples
 from applied_ml.vision._yolo_loss import YoloLoss
 from applied_ml.vision.boxes import check_inside, check_targets
 
@@ -160,6 +162,7 @@ class ObjectDetector(
         validation_fraction=0.1,
         warm_start=False,
         checkpoint_dir=None,
+        log_dir=None,
         callbacks=None,
         strategy="auto",
         random_state=None,
@@ -189,6 +192,7 @@ class ObjectDetector(
         self.validation_fraction = validation_fraction
         self.warm_start = warm_start
         self.checkpoint_dir = checkpoint_dir
+        self.log_dir = log_dir
         self.callbacks = callbacks
         self.strategy = strategy
         self.random_state = random_state
@@ -407,13 +411,12 @@ class ObjectDetector(
         boxes, scores, labels = decode_grid(raw, anchors, stride=STRIDE)
         return {"boxes": boxes, "scores": scores, "labels": labels}
 
-    def _outputs(self, inputs) -> dict:
-        """Detections after per-class NMS, in the original images' pixels."""
+    def _detect(self, inputs, model) -> tuple:
+        """Boxes (letterboxed pixels), scores, labels, counts of ``model``'s NMS."""
         model_inputs, _ = self._encode(inputs, None, training=False)
-        raw = self._inference_model(model_inputs, training=False)
-        candidates = self._decode(raw)
+        candidates = self._decode(model(model_inputs, training=False))
         thresholds = inputs["thresholds"][0]  # one pair for the whole call
-        boxes, scores, labels, count = batched_nms(
+        return batched_nms(
             candidates["boxes"],
             candidates["scores"],
             candidates["labels"],
@@ -422,6 +425,10 @@ class ObjectDetector(
             score_threshold=thresholds[0],
             max_detections=self.max_detections,
         )
+
+    def _outputs(self, inputs) -> dict:
+        """Detections after per-class NMS, in the original images' pixels."""
+        boxes, scores, labels, count = self._detect(inputs, self._inference_model)
         boxes = unletterbox_boxes(boxes, inputs["transforms"], inputs["sizes"])
         valid = tf.range(self.max_detections)[None, :] < count[:, None]
         return {
@@ -430,6 +437,16 @@ class ObjectDetector(
             "labels": self._labels_tf(labels),
             "num_detections": count,
         }
+
+    def _sample_images(self, inputs, targets) -> list:
+        inputs = {k: tf.convert_to_tensor(v) for k, v in inputs.items()}
+        boxes, _, _, count = self._detect(inputs, self.model_)
+        true = letterbox_boxes(targets[..., :4], inputs["transforms"]).numpy()
+        return box_samples(
+            inputs["images"].numpy(),
+            [b[t[:, 4] >= 0] for b, t in zip(true, targets, strict=True)],
+            [b[:n] for b, n in zip(boxes.numpy(), count.numpy(), strict=True)],
+        )
 
     # -------------------------------------------------------------- predict
     def _check_thresholds(self, score_threshold, iou_threshold) -> None:

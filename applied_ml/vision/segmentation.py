@@ -17,6 +17,7 @@ from applied_ml.vision._box_augment import letterbox
 from applied_ml.vision._iou import segmentation_scores
 from applied_ml.vision._letterboxed import LetterboxedTaskMixin
 from applied_ml.vision._models import train_top
+from applied_ml.vision._sample_images import mask_samples
 from applied_ml.vision._segment_encode import SegmentationEncodingMixin
 from applied_ml.vision._segment_loss import LOSSES, SegmentationLoss
 from applied_ml.vision._segmenter_model import build_segmenter
@@ -145,6 +146,7 @@ class ImageSegmenter(
         validation_fraction=0.1,
         warm_start=False,
         checkpoint_dir=None,
+        log_dir=None,
         callbacks=None,
         strategy="auto",
         random_state=None,
@@ -171,6 +173,7 @@ class ImageSegmenter(
         self.validation_fraction = validation_fraction
         self.warm_start = warm_start
         self.checkpoint_dir = checkpoint_dir
+        self.log_dir = log_dir
         self.callbacks = callbacks
         self.strategy = strategy
         self.random_state = random_state
@@ -342,6 +345,16 @@ class ImageSegmenter(
             "mask": self._labels_tf(tf.argmax(proba, axis=-1, output_type=tf.int32)),
             "probabilities": proba,
         }
+
+    def _sample_images(self, inputs, targets) -> list:
+        images = tf.cast(inputs["images"], tf.float32)
+        proba = self._decode(self.model_(images, training=False))["probabilities"]
+        return mask_samples(
+            inputs["images"],
+            targets["masks"],
+            np.argmax(proba.numpy(), axis=-1),
+            len(self.classes_),
+        )
 
     def _post_restore(self) -> None:
         super()._post_restore()

@@ -23,6 +23,10 @@ def flatten(metrics: dict, prefix: str = "") -> dict:
             flat[name] = value.item()
         elif isinstance(value, numbers.Number | str):
             flat[name] = value
+        elif isinstance(value, tuple) and all(
+            isinstance(v, numbers.Number | str) for v in value
+        ):  # a parameter value such as hidden_units
+            flat[name] = str(value)
     return flat
 
 

@@ -94,7 +94,9 @@ def _run_options(parser, *, search: bool) -> None:
     parser.set_defaults(run=_train.tune if search else _train.train)
 
 
-def _add_run_command(commands, name: str, help_: str, *, search: bool) -> None:
+def _add_run_command(
+    commands, name: str, help_: str, verb: str, *, search: bool
+) -> None:
     command = commands.add_parser(
         name,
         help=help_,
@@ -109,8 +111,7 @@ def _add_run_command(commands, name: str, help_: str, *, search: bool) -> None:
         sub = tasks.add_parser(
             task.name,
             help=f"{task.estimator}: --data is {task.data}",
-            description=f"{help_.capitalize()} a {task.estimator}. --data is "
-            f"{task.data}.",
+            description=f"{verb} a {task.estimator}. --data is {task.data}.",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         sub.task = task
@@ -140,8 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
-    _add_run_command(commands, "train", "train a model", search=False)
-    _add_run_command(commands, "tune", "search parameters", search=True)
+    _add_run_command(commands, "train", "train a model", "Train", search=False)
+    _add_run_command(
+        commands, "tune", "search parameters", "Search the parameters of", search=True
+    )
 
     evaluate = commands.add_parser("evaluate", help="score a model on held-out data")
     _model_options(evaluate)

@@ -112,7 +112,13 @@ def train(args) -> int:
             output.write_json(results[name], run["json"])
     if len(runs) > 1:
         output.print_runs(
-            {n: {**r["training"], **r.get("test", {})} for n, r in results.items()}
+            {
+                n: {
+                    **r["training"],
+                    **{f"test_{k}": v for k, v in r.get("test", {}).items()},
+                }
+                for n, r in results.items()
+            }
         )
     return 0
 

@@ -119,7 +119,7 @@ def _toml(value) -> str:
     return json.dumps(value)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker, whatever runs in between
 def trained(tmp_path_factory):
     """Every task trained by one ``applied-ml train --config`` subprocess."""
     root = tmp_path_factory.mktemp("cli_tasks")
@@ -297,3 +297,84 @@ def test_tune_from_a_config_file(trained, tmp_path, capsys):
     assert out.count("\n  trial ") == 2
     assert "learning_rate" in out[out.index("\nbest") :]
     assert os.path.isfile(tmp_path / "best.keras")
+
+
+def test_options_before_and_after_the_task_both_count():
+    from applied_ml.cli._parser import build_parser, merge_levels
+
+    argv = ["train", "--set", "epochs=2", "tabular-classifier", "--set", "l2=0.1"]
+    args = merge_levels(build_parser().parse_args(argv))
+    assert args.set == ["epochs=2", "l2=0.1"]
+    args = merge_levels(build_parser().parse_args(["--debug", "info", "m.keras"]))
+    assert args.debug is True
+
+
+def test_a_scalar_for_a_tuple_parameter_is_a_one_tuple():
+    from applied_ml import ImageClassifier, TabularClassifier
+    from applied_ml.cli._params import parameters
+
+    assert parameters(TabularClassifier)["hidden_units"].parse("64") == (64,)
+    assert parameters(TabularClassifier)["hidden_units"].parse("64,32") == (64, 32)
+    augmentation = parameters(ImageClassifier)["augmentation"]
+    assert augmentation.parse("flip") == ("flip",)
+    assert augmentation.parse("none") is None
+    assert augmentation.convert("none") is None  # TOML has no null
+
+
+def test_masks_of_files_with_one_name_are_all_kept(trained, tmp_path):
+    root, data, _ = trained
+    images = os.path.join(data["image-segmenter"][0], "images")
+    for folder, name in (("a", "x.png"), ("b", "x.png"), ("a", "y.png")):
+        os.makedirs(tmp_path / "in" / folder, exist_ok=True)
+        Image.open(os.path.join(images, "000.png")).save(
+            tmp_path / "in" / folder / name
+        )
+    Image.open(os.path.join(images, "001.png")).save(tmp_path / "in" / "a" / "y.bmp")
+    model = str(root / "image-segmenter.keras")
+    out = tmp_path / "masks"
+    assert (
+        main(["predict", model, "--data", str(tmp_path / "in"), "--output", str(out)])
+        == 0
+    )
+    table = pd.read_csv(out / "masks.csv")
+    assert len(set(table["mask"])) == 4
+    assert sorted(os.listdir(out)) == sorted(
+        ["a__x.png.png", "a__y.bmp.png", "a__y.png.png", "b__x.png.png", "masks.csv"]
+    )
+
+
+def test_review_texts_are_read_as_written(tmp_path):
+    from applied_ml.cli._errors import CommandError
+    from applied_ml.cli._readers import labelled_texts
+
+    (tmp_path / "r.csv").write_text("text,label\n007,a\nNA,b\n")
+    texts, labels = labelled_texts(
+        str(tmp_path / "r.csv"), "text", "label", required=True
+    )
+    assert texts == ["007", "NA"] and labels.tolist() == ["a", "b"]
+    (tmp_path / "r.csv").write_text('text,label\n"great",a\n"",b\n')
+    with pytest.raises(
+        CommandError, match="must hold text in every row. Received: '' "
+    ):
+        labelled_texts(str(tmp_path / "r.csv"), "text", "label", required=True)
+
+
+def test_bad_model_files_and_configs_are_input_errors(trained, tmp_path, capsys):
+    root, data, _ = trained
+    assert main(["info", data["tabular-classifier"][0]]) == 1
+    assert "which is not a .keras archive" in capsys.readouterr().err
+    assert main(["evaluate", str(root), "--data", "x"]) == 1
+    assert "(a SavedModel only serves predictions)" in capsys.readouterr().err
+    assert main(["export", str(root), str(tmp_path / "out")]) == 1
+    assert "Received: the folder" in capsys.readouterr().err
+    (tmp_path / "empty.toml").write_text("runs = []\n")
+    assert main(["train", "--config", str(tmp_path / "empty.toml")]) == 1
+    assert "must be a non-empty array of tables" in capsys.readouterr().err
+    (tmp_path / "unit.toml").write_text(
+        f'task = "language-model"\ndata = {_toml(str(root / "corpus.txt"))}\n'
+        'unit = "paragraphs"\n'
+    )
+    assert main(["train", "--config", str(tmp_path / "unit.toml")]) == 1
+    assert "`unit` must be one of ['line', 'paragraph', 'file']" in (
+        capsys.readouterr().err
+    )

@@ -47,7 +47,9 @@ def _same_outputs(model, folded, shape, seed=1):
 
 def _chain(conv, **norm):
     inputs = keras.Input((8, 8, 3))
-    x = keras.layers.Conv2D(6, 3, padding="same", use_bias=False)(inputs)
+    # named: ``conv`` was made at collection time, and after a clear_session
+    # in an earlier test an unnamed layer here could take the same name
+    x = keras.layers.Conv2D(6, 3, padding="same", use_bias=False, name="lead")(inputs)
     x = conv(x)
     x = keras.layers.BatchNormalization(**norm)(x)
     x = keras.layers.ReLU(6.0)(x)

@@ -15,7 +15,7 @@ import sys
 import traceback
 
 from applied_ml.cli._errors import CommandError
-from applied_ml.cli._parser import build_parser
+from applied_ml.cli._parser import build_parser, merge_levels
 
 __all__ = ["main"]
 
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         error, 124 a ``launch`` timeout, 130 interrupted.
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = merge_levels(parser.parse_args(argv))
     debug = getattr(args, "debug", False)
     try:
         return args.run(args)

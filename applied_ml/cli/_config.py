@@ -57,10 +57,14 @@ def read_config(path: str, *, search: bool = False) -> list[dict]:
     except (OSError, tomllib.TOMLDecodeError) as err:
         raise CommandError(f"Cannot read the config file {path!r}: {err}") from err
     runs = config.pop("runs", [{}])
-    if not isinstance(runs, list) or not all(isinstance(r, dict) for r in runs):
+    if (
+        not isinstance(runs, list)
+        or not runs
+        or not all(isinstance(r, dict) for r in runs)
+    ):
         raise CommandError(
-            f"`runs` in {path!r} must be an array of tables ([[runs]]). Received: "
-            f"{runs!r}"
+            f"`runs` in {path!r} must be a non-empty array of tables ([[runs]]). "
+            f"Received: {runs!r}"
         )
     keys = RUN_KEYS + SEARCH_KEYS if search else RUN_KEYS
     merged = []

@@ -13,7 +13,7 @@ import numpy as np
 from applied_ml.cli import _output as output
 from applied_ml.cli import _savedmodel as saved
 from applied_ml.cli._errors import CommandError
-from applied_ml.cli._tasks import held_out, task_of
+from applied_ml.cli._tasks import ReadOptions, held_out, task_of
 
 
 def _is_saved_model(path: str) -> bool:
@@ -22,23 +22,28 @@ def _is_saved_model(path: str) -> bool:
 
 def load(path: str):
     """The estimator saved in a ``.keras`` file."""
+    import zipfile
+
     from applied_ml.base import KerasEstimator
 
+    if os.path.isdir(path):
+        raise CommandError(
+            f"`model` must be a .keras file written by save() here (a SavedModel "
+            f"only serves predict, info and sample). Received: the folder {path!r}"
+        )
     if not os.path.isfile(path):
         raise CommandError(
             f"`model` must be a .keras file written by save() (or, for predict, "
             f"info and sample, a SavedModel folder). Received: {path!r}, which "
             "does not exist."
         )
-    return KerasEstimator.load(path)
-
-
-class _Options:
-    def __init__(self, args):
-        self.target = getattr(args, "target", None)
-        self.text_column = getattr(args, "text_column", None) or "text"
-        self.unit = getattr(args, "unit", None) or "line"
-        self.output = getattr(args, "output", None)
+    try:
+        return KerasEstimator.load(path)
+    except zipfile.BadZipFile:
+        raise CommandError(
+            f"`model` must be a .keras file written by save(). Received: {path!r}, "
+            "which is not a .keras archive."
+        ) from None
 
 
 def evaluate(args) -> int:
@@ -50,7 +55,7 @@ def evaluate(args) -> int:
         )
     estimator = load(args.model)
     task = task_of(estimator)
-    X, y = held_out(task, _Options(args), args.data, args.split or "val")
+    X, y = held_out(task, ReadOptions.of(vars(args)), args.data, args.split or "val")
     metrics = task.metrics(estimator, X, y)
     if args.json != "-":
         output.print_table(f"{task.name} on {args.data}", metrics)
@@ -67,7 +72,7 @@ def predict(args) -> int:
         )
     estimator = load(args.model)
     task = task_of(estimator)
-    options = _Options(args)
+    options = ReadOptions.of(vars(args))
     X, ids = task.inputs(options, args.data)
     table = task.predictions(estimator, X, ids, options)
     if task.name == "image-segmenter":  # the masks went to the folder
@@ -119,7 +124,11 @@ def sample(args) -> int:
         "temperature": args.temperature,
     }
     if _is_saved_model(args.model):
-        extra = [o for o in ("top_k", "top_p", "random_state") if getattr(args, o)]
+        extra = [
+            o
+            for o in ("top_k", "top_p", "random_state")
+            if getattr(args, o) is not None
+        ]
         if extra:
             raise CommandError(
                 f"A SavedModel's generate endpoint takes a seed text, temperature "

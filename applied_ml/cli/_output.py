@@ -74,12 +74,21 @@ def print_runs(runs: dict[str, dict], file=None) -> None:
 def write_json(results: dict, path: str) -> None:
     """``results`` (flattened) as JSON, to ``path`` or stdout for ``-``."""
     data = {k: flatten(v) if isinstance(v, dict) else v for k, v in results.items()}
-    text = json.dumps(data, indent=2, allow_nan=True)
+    text = json.dumps(_finite(data), indent=2, allow_nan=False)
     if path == "-":
         print(text)
     else:
         with open(path, "w", encoding="utf-8") as f:
             f.write(text + "\n")
+
+
+def _finite(value):
+    """NaN and infinities as null: JSON has no number for them."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def last_epoch(history: dict) -> dict:

@@ -43,6 +43,8 @@ class Parameter:
             return _literal(value, self.type)
         if isinstance(value, list) and "tuple" in self.type:
             value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
+        elif self.type.startswith("tuple") and isinstance(value, int | float | str):
+            value = (value,)  # hidden_units=64, augmentation=flip
         if (
             self.type.startswith("float")
             and isinstance(value, int)

@@ -8,6 +8,7 @@ from applied_ml.cli import _model_commands as model_commands
 from applied_ml.cli import _train
 from applied_ml.cli._launch import add_launch
 from applied_ml.cli._params import describe, parameters
+from applied_ml.cli._readers import TEXT_UNITS
 from applied_ml.cli._tasks import TASKS
 
 
@@ -53,45 +54,50 @@ class _TaskParser(_Parser):
         return super().format_help()
 
 
-def _run_options(parser, *, search: bool) -> None:
+# The command's own options are kept apart from its TASK's (argparse would
+# let the TASK parser's values replace them): ``merge_levels`` joins them.
+_OUTER = "outer_"
+
+
+def _run_options(parser, *, search: bool, outer: bool = False) -> None:
     """Options of a run, shared by every task (absent ones stay unset)."""
-    s = argparse.SUPPRESS
-    parser.add_argument("--data", default=s, help="the training data")
-    parser.add_argument("--target", default=s, help="the label column of a table")
-    parser.add_argument(
-        "--text-column", default=s, help="the text column of a table (default: text)"
-    )
-    parser.add_argument(
+    prefix = _OUTER if outer else ""
+
+    def option(flag: str, help_: str, **kwargs) -> None:
+        dest = prefix + flag.lstrip("-").replace("-", "_")
+        parser.add_argument(
+            flag, dest=dest, default=argparse.SUPPRESS, help=help_, **kwargs
+        )
+
+    option("--data", "the training data")
+    option("--target", "the label column of a table")
+    option("--text-column", "the text column of a table (default: text)")
+    option(
         "--unit",
-        choices=("line", "paragraph", "file"),
-        default=s,
-        help="one text per line, paragraph or file of text data (default: line)",
+        "one text per line, paragraph or file of text data (default: line)",
+        choices=TEXT_UNITS,
     )
-    parser.add_argument(
-        "--split", default=s, help="the YOLO split to read (default: train)"
-    )
-    parser.add_argument(
-        "--test", default=s, help="held-out data to evaluate on after training"
-    )
-    parser.add_argument(
-        "--set",
-        action="append",
-        metavar="NAME=VALUE",
-        default=s,
-        help="set an estimator parameter (repeatable)",
-    )
-    parser.add_argument("--config", default=s, help="a TOML file of runs")
-    parser.add_argument("--save", default=s, help="write the model to this .keras")
-    parser.add_argument(
-        "--export", default=s, help="write a SavedModel version under this folder"
-    )
-    parser.add_argument(
-        "--json", default=s, help="write the metrics as JSON (- for stdout)"
-    )
-    parser.add_argument(
-        "--debug", action="store_true", default=s, help="show tracebacks"
-    )
+    option("--split", "the YOLO split --data is read from (default: train)")
+    option("--test", "held-out data to evaluate on after training (YOLO: its val)")
+    option("--set", "set an estimator parameter (repeatable)", action="append",
+           metavar="NAME=VALUE")  # fmt: skip
+    option("--config", "a TOML file of runs")
+    option("--save", "write the model to this .keras file")
+    option("--export", "write a SavedModel version under this folder")
+    option("--json", "write the metrics as JSON (- for stdout)")
+    option("--debug", "show tracebacks", action="store_true")
     parser.set_defaults(run=_train.tune if search else _train.train)
+
+
+def merge_levels(args: argparse.Namespace) -> argparse.Namespace:
+    """Options given before TASK joined with those after it (``--set`` adds)."""
+    for outer in [k for k in vars(args) if k.startswith(_OUTER)]:
+        name, value = outer[len(_OUTER) :], vars(args).pop(outer)
+        if name == "set":
+            setattr(args, name, value + getattr(args, name, []))
+        elif getattr(args, name, None) is None:
+            setattr(args, name, value)
+    return args
 
 
 def _add_run_command(
@@ -103,7 +109,7 @@ def _add_run_command(
         description=f"{help_.capitalize()}. Give TASK and --data, or a config file "
         "(--config) that names them; TASK --help lists its parameters.",
     )
-    _run_options(command, search=search)
+    _run_options(command, search=search, outer=True)
     tasks = command.add_subparsers(
         dest="task", metavar="TASK", parser_class=_TaskParser
     )
@@ -124,9 +130,14 @@ def _model_options(parser, *, data: bool = True) -> None:
         parser.add_argument("--data", "--csv", required=True, help="the data")
         parser.add_argument("--target", help="the label column of a table")
         parser.add_argument("--text-column", help="the text column of a table")
-        parser.add_argument("--unit", choices=("line", "paragraph", "file"))
+        parser.add_argument("--unit", choices=TEXT_UNITS)
         parser.add_argument("--split", help="the YOLO split to read (default: val)")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show tracebacks",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

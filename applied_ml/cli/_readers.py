@@ -57,16 +57,18 @@ def column(frame: pd.DataFrame, name: str | None, option: str, path: str) -> str
     return name
 
 
-def split_target(frame: pd.DataFrame, target: str | None, path: str, *, required: bool):
-    """(features, target values or None): the target column taken out."""
-    if target is None and not required:
-        return frame, None
+def split_target(frame: pd.DataFrame, target: str | None, path: str):
+    """(features, target values): the target column taken out."""
     name = column(frame, target, "--target", path)
     return frame.drop(columns=[name]), frame[name].to_numpy()
 
 
 def read_texts(path: str, unit: str) -> list[str]:
     """Texts from a text file or a folder of ``.txt`` files, one per ``unit``."""
+    if unit not in TEXT_UNITS:
+        raise CommandError(
+            f"`unit` must be one of {list(TEXT_UNITS)}. Received: unit={unit!r}"
+        )
     existing(path, "a text file or a folder of .txt files")
     if os.path.isdir(path):
         files = sorted(
@@ -100,11 +102,27 @@ def read_texts(path: str, unit: str) -> list[str]:
     return texts
 
 
+def _text_cells(path: str, frame: pd.DataFrame, name: str) -> list[str]:
+    """A table's text column as written: "007" stays "007", "NA" stays "NA"."""
+    if path.lower().endswith(".csv"):
+        cells = pd.read_csv(path, usecols=[name], dtype=str, keep_default_na=False)
+        values = cells[name].tolist()
+    else:
+        values = frame[name].tolist()
+    for row, value in enumerate(values):
+        if not isinstance(value, str) or not value.strip():
+            raise CommandError(
+                f"`--text-column` {name!r} must hold text in every row. Received: "
+                f"{value!r} in data row {row + 1} of {path!r}"
+            )
+    return values
+
+
 def labelled_texts(path: str, text: str, target: str | None, *, required: bool):
     """Texts and labels from a CSV/Parquet table, or texts from text files."""
     if os.path.splitext(path)[1].lower() in TABLE_SUFFIXES:
         frame = read_table(path)
-        texts = frame[column(frame, text, "--text-column", path)].astype(str).tolist()
+        texts = _text_cells(path, frame, column(frame, text, "--text-column", path))
         if target is None and not required:
             return texts, None
         return texts, frame[column(frame, target, "--target", path)].to_numpy()

@@ -303,8 +303,14 @@ def predict(path: str, data: str, output: str | None, text_column: str) -> int:
         table = pd.DataFrame({"text": texts, **outputs})
     else:
         frame = read_csv(data)
-        if only is not None and only.dtype == tf.string and text_column in frame:
-            frame = frame.rename(columns={text_column: next(iter(specs))})
+        name = next(iter(specs))
+        if (
+            only is not None
+            and only.dtype == tf.string
+            and text_column in frame
+            and name not in frame
+        ):
+            frame = frame.rename(columns={text_column: name})
         specs = one_column_inputs(specs)
         texts = frame_columns(specs, original_columns(path), frame)
         table = pd.DataFrame(_columns(_call(serve, feed(specs, texts))))
@@ -316,6 +322,7 @@ def generate(path: str, seeds: list[str], *, max_length: int, temperature: float
     """Texts from a language model's ``generate`` endpoint."""
     import tensorflow as tf
 
+    signature(path)  # a SavedModel folder that loads
     endpoints = tf.saved_model.load(path).signatures
     if "generate" not in endpoints:
         raise CommandError(

@@ -18,6 +18,27 @@ from applied_ml.cli._errors import CommandError
 
 
 @dataclasses.dataclass(frozen=True)
+class ReadOptions:
+    """How a run's files are read: its label and text columns, text unit and
+    (for masks) output folder."""
+
+    target: str | None = None
+    text_column: str = "text"
+    unit: str = "line"
+    output: str | None = None
+
+    @classmethod
+    def of(cls, given: dict) -> "ReadOptions":
+        """The options in a run of a config file or the command's arguments."""
+        return cls(
+            target=given.get("target"),
+            text_column=given.get("text_column") or "text",
+            unit=given.get("unit") or "line",
+            output=given.get("output"),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
 class Task:
     name: str
     estimator: str  # its class in ``applied_ml``
@@ -36,7 +57,7 @@ class Task:
 # ------------------------------------------------------------------ tabular
 def _table(args, path, split):
     frame = readers.read_table(path)
-    return readers.split_target(frame, args.target, path, required=True)
+    return readers.split_target(frame, args.target, path)
 
 
 def _table_inputs(args, path):
@@ -138,12 +159,23 @@ def _masks(estimator, X, ids, args) -> pd.DataFrame:
             "image). Received: none"
         )
     os.makedirs(args.output, exist_ok=True)
+    root = os.path.commonpath([os.path.dirname(os.path.abspath(f)) for f in ids])
     files = []
     for file, mask in zip(ids, estimator.predict(X), strict=True):
-        target = os.path.join(
-            args.output, os.path.splitext(os.path.basename(file))[0] + ".png"
+        # the path below the common folder names the mask: "a/x.jpg" and
+        # "b/x.jpg" (or x.jpg and x.png) get masks of their own
+        name = os.path.relpath(os.path.abspath(file), root).replace(os.sep, "__")
+        target = os.path.join(args.output, name + ".png")
+        mask = np.asarray(mask)
+        low, high = mask.min(initial=0), mask.max(initial=0)
+        if low < 0 or high > 65535:
+            raise CommandError(
+                f"Mask PNGs hold class values 0-65535. Received: values from {low} "
+                f"to {high} for {file!r}"
+            )
+        Image.fromarray(mask.astype(np.uint8 if high <= 255 else np.uint16)).save(
+            target
         )
-        Image.fromarray(np.asarray(mask).astype(np.uint8)).save(target)
         files.append(target)
     return pd.DataFrame({"file": ids, "mask": files})
 

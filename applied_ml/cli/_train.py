@@ -13,7 +13,7 @@ from applied_ml.cli._params import (
     parse_assignments,
     typed,
 )
-from applied_ml.cli._tasks import TASKS, Task, held_out
+from applied_ml.cli._tasks import TASKS, ReadOptions, Task, held_out
 
 
 def _task(run: dict) -> Task:
@@ -40,16 +40,6 @@ def _data(run: dict) -> str:
     return os.fspath(run["data"])
 
 
-class _RunOptions:
-    """A run's reading options, as the task readers take them from ``args``."""
-
-    def __init__(self, run: dict, output=None):
-        self.target = run.get("target")
-        self.text_column = run.get("text_column", "text")
-        self.unit = run.get("unit", "line")
-        self.output = output
-
-
 def _estimator(task: Task, run: dict, assignments: list[str]):
     params = parameters(task.cls)
     values = typed(run.get("params", {}), params, task.estimator)
@@ -59,18 +49,22 @@ def _estimator(task: Task, run: dict, assignments: list[str]):
     return task.cls(**values)
 
 
-def _train_one(run: dict, assignments: list[str], name: str) -> dict:
+def _train_one(run: dict, assignments: list[str], name: str, several: bool) -> dict:
     task = _task(run)
     data = _data(run)
     estimator = _estimator(task, run, assignments)
-    options = _RunOptions(run)
+    if several and getattr(estimator, "log_dir", None) is not None:
+        # runs sharing a log_dir would write over each other's steps
+        estimator.set_params(log_dir=os.path.join(estimator.log_dir, name))
+    options = ReadOptions.of(run)
     X, y = task.labelled(options, data, run.get("split", "train"))
     print(f"[{name}] {task.name}: {type(estimator).__name__} on {data}", flush=True)
     estimator.fit(X) if y is None else estimator.fit(X, y)
     results = {"training": output.last_epoch(getattr(estimator, "history_", {}))}
     output.print_table(f"[{name}] training (last epoch)", results["training"])
     if run.get("test") is not None:
-        X_test, y_test = held_out(task, options, run["test"], run.get("split", "val"))
+        # --split names the training data's split; held-out YOLO data is "val"
+        X_test, y_test = held_out(task, options, run["test"], "val")
         results["test"] = task.metrics(estimator, X_test, y_test)
         output.print_table(f"[{name}] held out: {run['test']}", results["test"])
     _keep(estimator, run)
@@ -107,7 +101,9 @@ def train(args) -> int:
                 )
     results = {}
     for name, run in zip(_names(runs), runs, strict=True):
-        results[name] = _train_one(run, getattr(args, "set", None) or [], name)
+        results[name] = _train_one(
+            run, getattr(args, "set", None) or [], name, len(runs) > 1
+        )
         if run.get("json") is not None:
             output.write_json(results[name], run["json"])
     if len(runs) > 1:
@@ -158,7 +154,7 @@ def tune(args) -> int:
     space = _space(run["space"], parameters(task.cls), task.estimator)
     settings = typed(run.get("search", {}), parameters(TunerSearch), "TunerSearch")
     search = TunerSearch(estimator, space, **settings)
-    X, y = task.labelled(_RunOptions(run), _data(run), run.get("split", "train"))
+    X, y = task.labelled(ReadOptions.of(run), _data(run), run.get("split", "train"))
     search.fit(X) if y is None else search.fit(X, y)
     output.print_runs(
         {
@@ -169,7 +165,7 @@ def tune(args) -> int:
     results = {"best_params": search.best_params_, "best_score": search.best_score_}
     output.print_table("best", {"score": search.best_score_, **search.best_params_})
     if run.get("test") is not None:
-        X_test, y_test = held_out(task, _RunOptions(run), run["test"], "val")
+        X_test, y_test = held_out(task, ReadOptions.of(run), run["test"], "val")
         results["test"] = task.metrics(search.best_estimator_, X_test, y_test)
         output.print_table(f"held out: {run['test']}", results["test"])
     _keep(search.best_estimator_, run)

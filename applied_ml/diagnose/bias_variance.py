@@ -135,7 +135,7 @@ def diagnose(
                 raise
             # the estimator blames the inputs for its NaN outputs; the
             # history says the weights are to blame
-            epoch = diverged.epochs[0]
+            epoch = diverged.epochs[-1]
             loss = history["loss"][epoch - 1]
             raise ValueError(
                 f"The estimator's training diverged ({diverged.message}) so its "

@@ -230,7 +230,7 @@ def test_help_lists_every_parameter_with_its_default(capsys):
     out = capsys.readouterr().out
     assert "  hidden_units = (64, 32)\n" in out
     assert "  learning_rate = 0.01\n" in out
-    assert "callbacks" not in out  # Python objects cannot be set here
+    assert "  features = None\n" in out  # objects too, as tables that name a kind
 
 
 @pytest.mark.parametrize(
@@ -238,7 +238,12 @@ def test_help_lists_every_parameter_with_its_default(capsys):
     [
         (["--set", "epoch=3"], 1, "has no parameter 'epoch'. Did you mean 'epochs'?"),
         (["--set", "epochs"], 1, "`--set` takes NAME=VALUE"),
-        (["--set", "callbacks=[]"], 1, "`callbacks` takes Python objects"),
+        (["--set", "callbacks=[1]"], 1, "`callbacks` takes a list of tables"),
+        (
+            ["--set", 'features=[{"kind": "numerik", "name": "a"}]'],
+            1,
+            "unknown kind 'numerik'. Did you mean 'numeric'?",
+        ),
         (["--epochs", "3"], 2, "'epochs' is a parameter: set it with --set epochs="),
         (["--target", "lable"], 1, "Did you mean 'label'?"),
         (["--data", "missing.csv"], 1, "Received: 'missing.csv', which does not exist"),
@@ -307,6 +312,28 @@ def test_options_before_and_after_the_task_both_count():
     assert args.set == ["epochs=2", "l2=0.1"]
     args = merge_levels(build_parser().parse_args(["--debug", "info", "m.keras"]))
     assert args.debug is True
+
+
+def test_objects_are_tables_that_name_their_kind():
+    import keras
+
+    from applied_ml import TabularClassifier
+    from applied_ml.cli._params import parameters
+    from applied_ml.tabular import BucketizedFeature, NumericFeature
+
+    features = parameters(TabularClassifier)["features"].convert(
+        [{"kind": "numeric", "name": "a"}, {"kind": "bucketized", "name": "b",
+                                             "boundaries": [1.0, 2.0]}]
+    )  # fmt: skip
+    assert features == (
+        NumericFeature(name="a"),
+        BucketizedFeature(name="b", boundaries=(1.0, 2.0)),
+    )
+    (callback,) = parameters(TabularClassifier)["callbacks"].parse(
+        '[{"kind": "EarlyStopping", "patience": 2}]'
+    )
+    assert isinstance(callback, keras.callbacks.EarlyStopping)
+    assert callback.patience == 2
 
 
 def test_a_scalar_for_a_tuple_parameter_is_a_one_tuple():

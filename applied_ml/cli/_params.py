@@ -8,15 +8,21 @@ docs test keeps in step with the signature). Nothing is listed by hand.
 import ast
 import dataclasses
 import difflib
+import importlib
 import inspect
 import re
 import textwrap
 
 from applied_ml.cli._errors import CommandError
 
-# Parameters that hold Python objects (callbacks, feature specs): the command
-# line cannot make them, so they keep their defaults there.
-OBJECT_TYPES = ("keras.callbacks.Callback", "feature specs")
+# Parameters that hold Python objects are given as a list of tables, each
+# naming its class by ``kind`` and holding its arguments: [{kind = "numeric",
+# name = "age"}] is NumericFeature(name="age"). Docstring type -> (module of
+# the classes, suffix of their names).
+OBJECT_TYPES = {
+    "feature specs": ("applied_ml.tabular", "Feature"),
+    "keras.callbacks.Callback": ("keras.callbacks", ""),
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,8 +35,9 @@ class Parameter:
     help: str
 
     @property
-    def settable(self) -> bool:
-        return not any(t in self.type for t in OBJECT_TYPES)
+    def objects(self) -> tuple[str, str] | None:
+        """(module, class-name suffix) when the parameter holds objects."""
+        return next((v for t, v in OBJECT_TYPES.items() if t in self.type), None)
 
     def parse(self, text: str) -> object:
         """The value a command-line text stands for, typed by the docstring."""
@@ -41,6 +48,8 @@ class Parameter:
         the text "none" to None (TOML has no null) where None is allowed."""
         if isinstance(value, str) and value.lower() in ("none", "null"):
             return _literal(value, self.type)
+        if self.objects is not None and value is not None:
+            return self._build(value)
         if isinstance(value, list) and "tuple" in self.type:
             value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
         elif self.type.startswith("tuple") and isinstance(value, int | float | str):
@@ -52,6 +61,41 @@ class Parameter:
         ):
             value = float(value)
         return value
+
+    def _build(self, specs) -> tuple:
+        """Objects from tables that name their class by ``kind``."""
+        module_name, suffix = self.objects
+        example = '[{kind = "...", ...}]'
+        if not isinstance(specs, list | tuple) or not all(
+            isinstance(s, dict) and "kind" in s for s in specs
+        ):
+            raise CommandError(
+                f"`{self.name}` takes a list of tables, each naming its class by "
+                f"`kind`, such as {example}. Received: {specs!r}"
+            )
+        module = importlib.import_module(module_name)
+        built = []
+        for spec in specs:
+            kind = str(spec["kind"])
+            name = kind[:1].upper() + kind[1:] + suffix  # "numeric" -> NumericFeature
+            cls = getattr(module, name, None)
+            if not isinstance(cls, type):
+                valid = [  # as written: "numeric" for NumericFeature
+                    n[:1].lower() + n[1 : len(n) - len(suffix)] if suffix else n
+                    for n in dir(module)
+                    if n.endswith(suffix) and n != suffix
+                ]
+                raise CommandError(
+                    f"`{self.name}` has an unknown kind {kind!r}."
+                    f"{did_you_mean(kind, valid)} Received: {spec!r}"
+                )
+            arguments = {
+                k: tuple(v) if isinstance(v, list) else v
+                for k, v in spec.items()
+                if k != "kind"
+            }
+            built.append(cls(**arguments))
+        return tuple(built)
 
 
 def _literal(text: str, type_: str) -> object:
@@ -130,13 +174,7 @@ def check_name(name: str, params: dict[str, Parameter], estimator: str) -> Param
             f"{estimator} has no parameter {name!r}.{did_you_mean(name, params)} "
             f"Run with --help to list them. Received: {name}"
         )
-    param = params[name]
-    if not param.settable:
-        raise CommandError(
-            f"`{name}` takes Python objects ({param.type}) and cannot be set from "
-            f"the command line or a config file; set it in Python. Received: {name}"
-        )
-    return param
+    return params[name]
 
 
 def parse_assignments(
@@ -167,12 +205,13 @@ def describe(params: dict[str, Parameter]) -> str:
     """The parameters as help text: name, type, default, first sentence."""
     lines = []
     for p in params.values():
-        if not p.settable:
-            continue
         default = "None" if p.default is None else repr(p.default)
         lines.append(f"  {p.name} = {default}")
         kind = re.sub(r",?\s*(default=.*|optional)$", "", p.type).strip()
         text = f"{kind}. {_first_sentence(p.help)}".replace("``", "")
+        if p.objects is not None:
+            text += ' As a list of tables: [{kind = "...", arguments...}].'
+
         lines.append(textwrap.fill(text, 79, initial_indent=" " * 6,
                                    subsequent_indent=" " * 6))  # fmt: skip
     return "\n".join(lines)

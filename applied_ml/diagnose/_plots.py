@@ -111,7 +111,7 @@ def lr_find_figure(lrs, losses, raw_losses, suggestion) -> Figure:
     ax.set_xlabel("learning rate (log scale)")
     ax.set_ylabel("training loss")
     ax.set_title("Learning-rate range test")
-    ax.legend(loc="upper left")
+    ax.legend(loc="lower left")  # the loss starts high on the left
     ax.grid(alpha=0.3)
     return fig
 

@@ -80,7 +80,7 @@ format: install
 test: lint data word-data face-api
 	$(PY) -m pytest -n auto --maxprocesses 4 --dist loadgroup
 
-# A short tour of every task (3 min 20 s on this 2-core CPU, measured while other jobs ran):
+# A short tour of every task (3 min 7 s on a quiet 2-core CPU):
 # `make demo` runs every part, `make demo TASK=faces` one (comma-separated
 # for several). Results go to outputs/demo/<part>/ and outputs/index.html.
 demo: install data word-data face-api

@@ -261,3 +261,13 @@ def test_export_right_after_fit_or_loading(tmp_path):
     fitted = WordEmbeddings(**params, epochs=1, random_state=0).fit(corpus)
     assert os.path.isdir(fitted.export(tmp_path / "fitted"))
     assert os.path.isdir(_toy().export(tmp_path / "loaded"))
+
+
+def test_a_corpus_subsampled_to_no_pairs_names_the_fix():
+    docs = ["the cat sat", "the dog ran"]
+    with pytest.raises(ValueError, match=r"to make a skip-gram pair .*try sample=0"):
+        WordEmbeddings(min_count=1, vector_size=4, epochs=1, random_state=0).fit(docs)
+    fitted = WordEmbeddings(
+        min_count=1, vector_size=4, epochs=1, sample=0.0, random_state=0
+    ).fit(docs)
+    assert fitted.transform(np.array(["cat"])).shape == (1, 4)

@@ -114,11 +114,13 @@ def pair_dataset(
     every time.
     """
     base = 0 if seed is None else seed
-    size = len(sampler.pairs(np.random.default_rng([base, 3, 0])))
+    first = sampler.pairs(np.random.default_rng([base, 3, 0]))
+    size = len(first)
     if size == 0:
         raise ValueError(
-            "The corpus must hold two known words side by side in one document to "
-            "make a skip-gram pair. Received documents without any."
+            "The corpus must hold two known words side by side in one document, "
+            "after subsampling, to make a skip-gram pair (`sample` drops most "
+            "words of a small corpus: try sample=0). Received documents without any."
         )
     n_batches = -(-size // batch_size)
     passes = itertools.count()
@@ -133,6 +135,8 @@ def pair_dataset(
             else np.random.default_rng([base, 3, number])
         )
         pairs = sampler.pairs(rng)
+        if len(pairs) == 0:  # subsampling dropped every pair this time
+            pairs = first
         if len(pairs) < size:
             pairs = np.concatenate([pairs, pairs[rng.integers(len(pairs), size=size)]])
         pairs = pairs[:size].astype(np.int32)

@@ -405,3 +405,18 @@ def test_bad_model_files_and_configs_are_input_errors(trained, tmp_path, capsys)
     assert "`unit` must be one of ['line', 'paragraph', 'file']" in (
         capsys.readouterr().err
     )
+
+
+def test_tables_may_be_parquet(trained, tmp_path, capsys):
+    root, data, _ = trained
+    path, _ = data["tabular-classifier"]
+    pd.read_csv(path).to_parquet(tmp_path / "classes.parquet")
+    model = str(root / "tabular-classifier.keras")
+    parquet = ["--data", str(tmp_path / "classes.parquet"), "--target", "label"]
+    assert main(["evaluate", model, *parquet, "--json", "-"]) == 0
+    from_parquet = json.loads(capsys.readouterr().out)
+    assert (
+        main(["evaluate", model, "--data", path, "--target", "label", "--json", "-"])
+        == 0
+    )
+    assert from_parquet == json.loads(capsys.readouterr().out)

@@ -1,13 +1,12 @@
 """The command line's grammar: commands, their options, and their help."""
 
 import argparse
-import difflib
 import re
 
 from applied_ml.cli import _model_commands as model_commands
 from applied_ml.cli import _train
 from applied_ml.cli._launch import add_launch
-from applied_ml.cli._params import describe, parameters
+from applied_ml.cli._params import describe, did_you_mean, parameters
 from applied_ml.cli._readers import TEXT_UNITS
 from applied_ml.cli._tasks import TASKS
 
@@ -24,7 +23,7 @@ class _Parser(argparse.ArgumentParser):
         choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
         if choice:
             valid = re.findall(r"'([^']*)'", choice.group(2))
-            return _suggest(choice.group(1), valid)
+            return did_you_mean(choice.group(1), valid)
         unknown = re.search(r"unrecognized arguments: (\S+)", message)
         if not unknown:
             return ""
@@ -34,12 +33,7 @@ class _Parser(argparse.ArgumentParser):
         if any(name in parameters(task.cls) for task in tasks):
             return f" {name!r} is a parameter: set it with --set {name}=VALUE."
         options = [o for a in self._actions for o in a.option_strings]
-        return _suggest(option, options)
-
-
-def _suggest(word: str, valid: list[str]) -> str:
-    close = difflib.get_close_matches(word, valid, n=1, cutoff=0.6)
-    return f" Did you mean {close[0]!r}?" if close else ""
+        return did_you_mean(option, options)
 
 
 class _TaskParser(_Parser):
